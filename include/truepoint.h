@@ -1,0 +1,387 @@
+/*
+ * truepoint.h -- the public interface of libtruepoint.
+ *
+ * libtruepoint stores numbers narrow (FP8, FP6, FP4, MX, NVFP4, BFP), computes
+ * exactly, and rounds once.  This header is self-contained: it includes only
+ * <stddef.h> and <stdint.h>, and compiles as C99/C11 and as C++.
+ *
+ * Conventions for every function:
+ *  - The return value is a tp_status.  On any status other than TP_OK nothing
+ *    has been written to any output buffer and the flags word is unchanged.
+ *  - Numeric events (inexact, overflow, underflow, invalid) are not errors.
+ *    They are ORed into a caller-owned `unsigned *flags`, which may be NULL.
+ *  - The rounding mode is always an explicit argument.
+ *  - The library never aborts, prints, raises signals or touches errno, and
+ *    every function is thread-safe.
+ */
+#ifndef TRUEPOINT_H
+#define TRUEPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(TP_BUILDING_DLL)
+#define TP_API __declspec(dllexport)
+#elif defined(__GNUC__) || defined(__clang__)
+#define TP_API __attribute__((visibility("default")))
+#else
+#define TP_API
+#endif
+
+/** @defgroup version Version
+ *  The version exists in three places kept in agreement by `make check`:
+ *  these macros, AC_INIT in configure.ac, and the libtool -version-info.
+ *  @{ */
+#define TP_VERSION_MAJOR 0
+#define TP_VERSION_MINOR 1
+#define TP_VERSION_PATCH 0
+#define TP_VERSION_STRING "0.1.0"
+/** The library's version as "MAJOR.MINOR.PATCH" (of the library that is
+ *  linked, which may differ from TP_VERSION_STRING of the header). */
+TP_API const char *tp_version_string(void);
+/** @} */
+
+/** @defgroup status Status codes
+ *  Values are pinned: they never change and are never reused.
+ *  @{ */
+typedef enum tp_status {
+    TP_OK = 0,               /**< success */
+    TP_ERR_NULL = 1,         /**< a required pointer is NULL */
+    TP_ERR_FORMAT = 2,       /**< unknown format, or a format this call does not take */
+    TP_ERR_ROUND = 3,        /**< unknown rounding mode */
+    TP_ERR_POLICY = 4,       /**< unknown overflow policy */
+    TP_ERR_ALIAS = 5,        /**< input and output overlap in a way this call forbids */
+    TP_ERR_SIZE = 6,         /**< a size computation overflows size_t */
+    TP_ERR_DESCRIPTOR = 7,   /**< a user format descriptor is inconsistent */
+    TP_ERR_CODE = 8,         /**< an input code has bits set beyond its format's width */
+    TP_ERR_ARG = 9,          /**< another argument is out of its documented range */
+    TP_ERR_NAME = 10         /**< a name does not denote anything known */
+} tp_status;
+
+/** A static English description of a status ("unknown status" for a value
+ *  that is not a tp_status).  Never NULL. */
+TP_API const char *tp_status_string(tp_status s);
+/** @} */
+
+/** @defgroup flags Numeric flags
+ *  ORed into a caller-owned word; the library never clears it.
+ *  @{ */
+#define TP_FLAG_INEXACT 0x1u   /**< the result differs from the exact value */
+#define TP_FLAG_UNDERFLOW 0x2u /**< nonzero exact |x| below the format's smallest normal, and inexact */
+#define TP_FLAG_OVERFLOW 0x4u  /**< |x| rounded with unbounded exponent exceeds the largest finite value,
+                                    or an infinity was saturated */
+#define TP_FLAG_INVALID 0x8u   /**< NaN produced from a non-NaN, NaN or Inf stored in a format without
+                                    them, a negative or zero value stored in E8M0, or a UE4M3 code with
+                                    its sign bit set */
+/** @} */
+
+/** @defgroup rounding Rounding modes and overflow policies
+ *  @{ */
+typedef enum tp_round {
+    TP_RNE = 0, /**< to nearest, ties to even */
+    TP_RNA = 1, /**< to nearest, ties away from zero */
+    TP_RTZ = 2, /**< toward zero */
+    TP_RUP = 3, /**< toward +infinity */
+    TP_RDN = 4, /**< toward -infinity */
+    TP_RTO = 5, /**< round to odd: truncate, then set the last bit if inexact (on the
+                     code's least significant bit; see the overflow rules) */
+    TP_RSR = 6  /**< stochastic: see tp_sr */
+} tp_round;
+
+/** Overflow policy of a conversion.
+ *
+ *  Rounding happens first, with an unbounded exponent.  If the rounded
+ *  magnitude exceeds the largest finite value of the format:
+ *   - TP_OVF_SAT: the result is +-max (OCP "saturating").  Infinite inputs
+ *     also give +-max.  TP_FLAG_OVERFLOW | TP_FLAG_INEXACT are raised.
+ *   - TP_OVF_NONSAT: IEEE 754 behaviour.  RNE, RNA, and RUP/RDN away from zero
+ *     give +-Inf; RTZ, RTO and directed rounding toward zero give +-max.
+ *     Where the format has no Inf, an Inf result becomes the format's NaN
+ *     (OCP E4M3, FNUZ, E8M0, UE4M3: "non-saturating") with TP_FLAG_INVALID,
+ *     or +-max for formats with neither Inf nor NaN (FP6, FP4, integers).
+ *     TP_FLAG_OVERFLOW | TP_FLAG_INEXACT are raised in every case.
+ *     Infinite inputs give +-Inf where the format has Inf (no flag), else
+ *     NaN with TP_FLAG_INVALID, else +-max with TP_FLAG_OVERFLOW|TP_FLAG_INEXACT.
+ *   - TP_OVF_DEFAULT: TP_OVF_SAT for the OCP narrow formats (FP8 family, FP6,
+ *     FP4, E8M0, UE4M3, MXINT8) and integers; TP_OVF_NONSAT for binary64,
+ *     binary32, bfloat16, binary16 and user formats.
+ */
+typedef enum tp_overflow {
+    TP_OVF_DEFAULT = 0,
+    TP_OVF_SAT = 1,
+    TP_OVF_NONSAT = 2
+} tp_overflow;
+
+/** Source of randomness for TP_RSR (stochastic rounding).
+ *
+ *  Each element i of an array conversion draws one 32-bit word r_i:
+ *   - from `bits[i]` when `bits` is not NULL (caller-supplied random bits);
+ *   - otherwise from the counter-based generator
+ *       r_i = tp_sr_word(seed, counter + i)
+ *     (see tp_sr_word for the exact formula), so a result is reproducible
+ *     bit for bit from (seed, counter) on any platform, thread count or ISA.
+ *
+ *  With t the input truncated toward zero to the target grid and f in [0, 1)
+ *  the exact fraction of an ulp that was cut off, the magnitude is rounded
+ *  away from zero iff f * 2^32 > r_i.  So an f that is a multiple of 2^-32 is
+ *  rounded up with probability exactly f, and an exact input is never moved.
+ */
+typedef struct tp_sr {
+    const uint32_t *bits; /**< n words, one per element, or NULL for the generator */
+    uint64_t seed;        /**< generator seed */
+    uint64_t counter;     /**< counter of element 0 */
+} tp_sr;
+
+/** The generator word for (seed, counter):
+ *    mix(z) = z ^= z >> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >> 27;
+ *             z *= 0x94D049BB133111EB; z ^= z >> 31   (64-bit wraparound)
+ *    k = mix(seed + 0x9E3779B97F4A7C15)
+ *    word = high 32 bits of mix(k + counter * 0x9E3779B97F4A7C15) */
+TP_API uint32_t tp_sr_word(uint64_t seed, uint64_t counter);
+/** @} */
+
+/** @defgroup formats Element formats
+ *
+ *  Every format is one descriptor row.  Values are pinned.
+ *
+ *  Value of a float code with sign S, exponent field E and mantissa field M
+ *  (m mantissa bits): (-1)^S 2^(E-bias) (1 + M/2^m) if E > 0, and
+ *  (-1)^S 2^(1-bias) (M/2^m) if E == 0 (subnormal), except for the special
+ *  codes named below.  Integer formats hold a two's complement (or unsigned)
+ *  integer times 2^scale_exp.
+ *
+ *  Storage: a format of 8 bits or fewer takes one byte per code (sub-byte
+ *  codes in the low bits, the high bits zero); 9 to 16 bits take one uint16_t;
+ *  binary32 one float, binary64 one double.  See tp_pack for packed FP4/FP6.
+ *
+ *  | format        | S/E/M   | bias | max finite | Inf  | NaN                    | -0  |
+ *  |---------------|---------|------|------------|------|------------------------|-----|
+ *  | f64           | 1/11/52 | 1023 | DBL_MAX    | IEEE | IEEE                   | yes |
+ *  | f32           | 1/8/23  | 127  | FLT_MAX    | IEEE | IEEE                   | yes |
+ *  | bf16          | 1/8/7   | 127  | 3.39e38    | IEEE | IEEE                   | yes |
+ *  | f16           | 1/5/10  | 15   | 65504      | IEEE | IEEE                   | yes |
+ *  | e4m3 (OCP)    | 1/4/3   | 7    | 448        | no   | S.1111.111             | yes |
+ *  | e5m2 (OCP)    | 1/5/2   | 15   | 57344      | IEEE | IEEE                   | yes |
+ *  | e4m3fnuz      | 1/4/3   | 8    | 240        | no   | 0x80 only              | no  |
+ *  | e5m2fnuz      | 1/5/2   | 16   | 57344      | no   | 0x80 only              | no  |
+ *  | e4m3b11fnuz   | 1/4/3   | 11   | 30         | no   | 0x80 only              | no  |
+ *  | e4m3ieee      | 1/4/3   | 7    | 240        | IEEE | IEEE                   | yes |
+ *  | e3m4          | 1/3/4   | 3    | 15.5       | IEEE | IEEE                   | yes |
+ *  | e2m3 (FP6)    | 1/2/3   | 1    | 7.5        | no   | no                     | yes |
+ *  | e3m2 (FP6)    | 1/3/2   | 3    | 28         | no   | no                     | yes |
+ *  | e2m1 (FP4)    | 1/2/1   | 1    | 6          | no   | no                     | yes |
+ *  | e8m0          | 0/8/0   | 127  | 2^127      | no   | 0xFF; no zero, 0x00 = 2^-127 | no |
+ *  | ue4m3         | 0/4/3   | 7    | 448        | no   | 0x7F; codes >= 0x80 invalid | no |
+ *  | mxint8        | int8 x 2^-6 |  | 127/64     | no   | no                     | no  |
+ *  | int8          | int8    |      | 127        | no   | no                     | no  |
+ *  | int4          | int4    |      | 7          | no   | no                     | no  |
+ *  | uint4         | uint4   |      | 15         | no   | no                     | no  |
+ *
+ *  Encoding rules fixed by the library (see doc/semantics.md for the
+ *  reasoning and how the anchors differ):
+ *   - A result that rounds to zero keeps its sign where the format has -0;
+ *     FNUZ formats and integers give +0.
+ *   - NaN input: IEEE-style formats give a quiet NaN with the input's sign and
+ *     the top payload bits (all-ones exponent, mantissa MSB set, then the
+ *     next m-1 payload bits); OCP e4m3 gives 0x7F|sign; FNUZ gives 0x80;
+ *     e8m0 0xFF; ue4m3 0x7F; no flag.  Formats without NaN (FP6, FP4,
+ *     integers) give +0 with TP_FLAG_INVALID.
+ *   - Infinite input: see tp_overflow.
+ *   - e8m0: +-0, negative input and NaN give 0xFF with TP_FLAG_INVALID.
+ *     Positive values below 2^-127 give 0x00 with UNDERFLOW|INEXACT in every
+ *     mode.  Round to nearest compares with the linear midpoint 1.5*2^k;
+ *     RNE ties go to the even code, RNA ties up; TP_RUP is the usual choice
+ *     for block scales.
+ *   - ue4m3: negative nonzero input gives 0x7F (NaN) with TP_FLAG_INVALID;
+ *     -0 gives 0x00.  Decoding a code >= 0x80 gives NaN with TP_FLAG_INVALID.
+ *   - mxint8 saturates symmetrically to +-127/64: the code 0x80 (-2) is
+ *     decoded but never produced.  int8 uses -128..127, int4 -8..7, uint4
+ *     0..15; out-of-range values saturate (under either policy) with
+ *     OVERFLOW|INEXACT, never wrap.
+ *   - TP_FLAG_UNDERFLOW uses tininess before rounding: the exact nonzero
+ *     |x| is below the smallest normal (2^(1-bias); 2^-127 for e8m0) and the
+ *     result is inexact.  Integer formats never raise it.
+ *   - Round to odd (TP_RTO) never overflows to Inf: it gives +-max.
+ *
+ *  Decoding to binary32/binary64 is exact.  A NaN code decodes to a quiet
+ *  NaN: IEEE-style and OCP e4m3 codes keep their sign and put their
+ *  mantissa bits at the top of the payload, with the quiet bit set; FNUZ,
+ *  e8m0 and ue4m3 NaNs decode to the positive quiet NaN with an empty
+ *  payload (0x7FC00000).  Decoding never raises a flag except for ue4m3
+ *  codes >= 0x80.
+ *  @{ */
+typedef enum tp_format {
+    TP_F64 = 0,
+    TP_F32 = 1,
+    TP_BF16 = 2,
+    TP_F16 = 3,
+    TP_E4M3 = 4,
+    TP_E5M2 = 5,
+    TP_E4M3FNUZ = 6,
+    TP_E5M2FNUZ = 7,
+    TP_E4M3B11FNUZ = 8,
+    TP_E4M3IEEE = 9,
+    TP_E3M4 = 10,
+    TP_E2M3 = 11,
+    TP_E3M2 = 12,
+    TP_E2M1 = 13,
+    TP_E8M0 = 14,
+    TP_UE4M3 = 15,
+    TP_MXINT8 = 16,
+    TP_INT8 = 17,
+    TP_INT4 = 18,
+    TP_UINT4 = 19
+} tp_format;
+/** Number of built-in formats (their values are 0 .. TP_FORMAT_COUNT-1). */
+#define TP_FORMAT_COUNT 20
+
+/** Kind of a format. */
+typedef enum tp_kind {
+    TP_KIND_FLOAT = 0, /**< sign / exponent / mantissa */
+    TP_KIND_INT = 1    /**< integer times 2^scale_exp */
+} tp_kind;
+
+/** Where a float format keeps its infinities. */
+typedef enum tp_inf_policy {
+    TP_INF_NONE = 0, /**< no infinities */
+    TP_INF_IEEE = 1  /**< all-ones exponent with a zero mantissa */
+} tp_inf_policy;
+
+/** Where a float format keeps its NaNs. */
+typedef enum tp_nan_policy {
+    TP_NAN_NONE = 0,    /**< no NaN */
+    TP_NAN_IEEE = 1,    /**< all-ones exponent with a nonzero mantissa (needs TP_INF_IEEE) */
+    TP_NAN_ALLONES = 2, /**< only the all-ones exponent and mantissa (OCP E4M3, E8M0, UE4M3) */
+    TP_NAN_NEGZERO = 3  /**< only the negative-zero code; the format has no -0 (FNUZ) */
+} tp_nan_policy;
+
+/** Descriptor flags. */
+#define TP_DESC_NO_ZERO 0x1u       /**< exponent field 0 is a normal binade, no zero, no subnormals (E8M0) */
+#define TP_DESC_SIGN_INVALID 0x2u  /**< unsigned format stored with a sign bit that must be clear (UE4M3) */
+#define TP_DESC_SAT_DEFAULT 0x4u   /**< TP_OVF_DEFAULT means TP_OVF_SAT */
+#define TP_DESC_SYMMETRIC 0x8u     /**< integer format that never produces its most negative code (MXINT8) */
+
+/** A format descriptor: one row of the format table.  Built-in rows come from
+ *  tp_format_get(); a user format is any descriptor accepted by
+ *  tp_format_check(). */
+typedef struct tp_format_desc {
+    const char *name;      /**< lowercase name ("e4m3"); may be NULL for user formats */
+    uint8_t kind;          /**< tp_kind */
+    uint8_t bits;          /**< storage width in bits: 1..16, 32 or 64 */
+    uint8_t sign;          /**< 1 if the format has a sign bit (two's complement for integers) */
+    uint8_t exp_bits;      /**< exponent field width (floats) */
+    uint8_t man_bits;      /**< mantissa field width (floats) */
+    uint8_t inf;           /**< tp_inf_policy */
+    uint8_t nan;           /**< tp_nan_policy */
+    uint8_t flags;         /**< TP_DESC_* */
+    int32_t bias;          /**< exponent bias (floats) */
+    int32_t scale_exp;     /**< integers: value = integer * 2^scale_exp */
+} tp_format_desc;
+
+/** The descriptor of a built-in format, or NULL if `f` is not one. */
+TP_API const tp_format_desc *tp_format_get(tp_format f);
+
+/** Looks a built-in format up by its lowercase name ("e4m3", "bf16", ...). */
+TP_API tp_status tp_format_from_name(const char *name, tp_format *out);
+
+/** Checks a user descriptor: a float format of at most 16 bits with
+ *  sign in {0,1}, exp_bits 1..8, man_bits 0..15, bits = sign+exp_bits+man_bits
+ *  (+1 with TP_DESC_SIGN_INVALID), consistent Inf/NaN policies, and every
+ *  finite value exactly representable in binary32; or an integer format of
+ *  2..16 bits with |scale_exp| <= 64.  Built-in rows pass.
+ *  Returns TP_OK or TP_ERR_NULL / TP_ERR_DESCRIPTOR. */
+TP_API tp_status tp_format_check(const tp_format_desc *d);
+
+/** Limits of a format, as exact binary64 values. */
+typedef struct tp_format_limits {
+    double max_finite;    /**< largest finite value */
+    double min_normal;    /**< smallest positive normal (floats; 2^-127 for e8m0) */
+    double min_subnormal; /**< smallest positive value */
+    double lowest;        /**< most negative finite value that encoding can produce */
+    uint64_t max_code;    /**< code of max_finite */
+    uint64_t nan_code;    /**< the canonical NaN code (positive where signed), or 0 if none */
+    int has_inf, has_nan, has_neg_zero;
+} tp_format_limits;
+
+/** Fills `out` with the limits of `d` (which must pass tp_format_check). */
+TP_API tp_status tp_format_limits_of(const tp_format_desc *d, tp_format_limits *out);
+/** @} */
+
+/** @defgroup convert Conversions
+ *
+ *  Encoding rounds the exact input once to the format (binary64 input is
+ *  never rounded through binary32).  Decoding is exact.
+ *
+ *  src and dst must not overlap, except that they may be the same pointer
+ *  when the source and code element sizes are equal (TP_ERR_ALIAS otherwise).
+ *  NULL src or dst with n > 0 gives TP_ERR_NULL; n = 0 is a no-op.  `sr` is
+ *  read only for TP_RSR, where it must not be NULL.  Decoding checks every
+ *  code first: a code with bits set beyond the format's width gives
+ *  TP_ERR_CODE and nothing is written.
+ *
+ *  Every entry point has an enum form and a `_desc` form for user formats;
+ *  both give the same bits.  The kernel used (reference or SIMD) never
+ *  changes a result or a flag.
+ *  @{ */
+TP_API tp_status tp_encode_f32(tp_format f, const float *src, void *dst, size_t n,
+                               tp_round rnd, tp_overflow ovf, const tp_sr *sr, unsigned *flags);
+TP_API tp_status tp_encode_f64(tp_format f, const double *src, void *dst, size_t n,
+                               tp_round rnd, tp_overflow ovf, const tp_sr *sr, unsigned *flags);
+/** Decoding to binary32 rejects binary64 (TP_ERR_FORMAT): it would round. */
+TP_API tp_status tp_decode_f32(tp_format f, const void *src, float *dst, size_t n, unsigned *flags);
+TP_API tp_status tp_decode_f64(tp_format f, const void *src, double *dst, size_t n, unsigned *flags);
+
+TP_API tp_status tp_encode_f32_desc(const tp_format_desc *d, const float *src, void *dst, size_t n,
+                                    tp_round rnd, tp_overflow ovf, const tp_sr *sr, unsigned *flags);
+TP_API tp_status tp_encode_f64_desc(const tp_format_desc *d, const double *src, void *dst, size_t n,
+                                    tp_round rnd, tp_overflow ovf, const tp_sr *sr, unsigned *flags);
+TP_API tp_status tp_decode_f32_desc(const tp_format_desc *d, const void *src, float *dst, size_t n,
+                                    unsigned *flags);
+TP_API tp_status tp_decode_f64_desc(const tp_format_desc *d, const void *src, double *dst, size_t n,
+                                    unsigned *flags);
+
+/** Scalar helpers.  `rbits` is the random word for TP_RSR (ignored
+ *  otherwise).  Codes travel in a uint64_t (binary64 bits for TP_F64). */
+TP_API tp_status tp_encode1(const tp_format_desc *d, double x, tp_round rnd, tp_overflow ovf,
+                            uint32_t rbits, uint64_t *code, unsigned *flags);
+TP_API tp_status tp_decode1(const tp_format_desc *d, uint64_t code, double *x, unsigned *flags);
+
+/** Packed storage for 4- and 6-bit codes.
+ *  - bits = 4: two codes per byte, code 2i in the low nibble, 2i+1 in the
+ *    high nibble; an odd n leaves the last high nibble zero.  ceil(n/2) bytes.
+ *  - bits = 6: four codes in three bytes; code i occupies bits 6i .. 6i+5 of
+ *    the little-endian bit stream.  ceil(6n/8) bytes, unused bits zero.
+ *  tp_pack gives TP_ERR_CODE (writing nothing) if a code exceeds `bits`.
+ *  Other `bits` give TP_ERR_ARG.  Packed and unpacked buffers must not
+ *  overlap. */
+TP_API size_t tp_packed_size(unsigned bits, size_t n);
+TP_API tp_status tp_pack(unsigned bits, const uint8_t *codes, size_t n, uint8_t *packed);
+TP_API tp_status tp_unpack(unsigned bits, const uint8_t *packed, size_t n, uint8_t *codes);
+/** @} */
+
+/** @defgroup isa Kernel selection
+ *  Kernels are chosen once, at first use, from cpuid/XGETBV.  The
+ *  environment variable TP_ISA=ref|avx2|avx512 forces a variant, capped at
+ *  what the CPU supports.  Every variant gives the same bits.
+ *  @{ */
+typedef enum tp_isa {
+    TP_ISA_REF = 0,
+    TP_ISA_AVX2 = 1,   /**< AVX2 + FMA + F16C */
+    TP_ISA_AVX512 = 2, /**< AVX-512 F/BW/VL/DQ (+ VBMI, VNNI, BF16 where used) */
+    TP_ISA_NEON = 3
+} tp_isa;
+/** The variant in use. */
+TP_API tp_isa tp_active_isa(void);
+/** "ref", "avx2", "avx512" or "neon"; "unknown" otherwise. */
+TP_API const char *tp_isa_name(tp_isa isa);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TRUEPOINT_H */

@@ -1,0 +1,228 @@
+/*
+ * convert.c -- the conversion entry points: argument checks, then one
+ * dispatch per call over the whole array.
+ */
+#include <string.h>
+
+#include "internal.h"
+#include "ref.h"
+
+static tp_status check_mode(tp_round rnd, tp_overflow ovf, const tp_sr *sr)
+{
+    if ((unsigned)rnd > TP_RSR)
+        return TP_ERR_ROUND;
+    if ((unsigned)ovf > TP_OVF_NONSAT)
+        return TP_ERR_POLICY;
+    if (rnd == TP_RSR && sr == NULL)
+        return TP_ERR_ARG;
+    return TP_OK;
+}
+
+/* NULL pointers, size overflow and overlap of [src, src+n*ss) with
+ * [dst, dst+n*ds); src == dst is allowed when ss == ds. */
+static tp_status check_buffers(const void *src, size_t ss, const void *dst, size_t ds, size_t n)
+{
+    if (src == NULL || dst == NULL)
+        return TP_ERR_NULL;
+    size_t big = ss > ds ? ss : ds;
+    if (n > SIZE_MAX / big)
+        return TP_ERR_SIZE;
+    uintptr_t s0 = (uintptr_t)src, d0 = (uintptr_t)dst;
+    if (s0 > UINTPTR_MAX - n * ss || d0 > UINTPTR_MAX - n * ds)
+        return TP_ERR_SIZE;
+    if (src == dst && ss == ds)
+        return TP_OK;
+    if (s0 < d0 + n * ds && d0 < s0 + n * ss)
+        return TP_ERR_ALIAS;
+    return TP_OK;
+}
+
+/* Resolves a descriptor to its parameters; *slot is the built-in index or -1. */
+static tp_status resolve(const tp_format_desc *d, tpi_fmt *p, int *slot)
+{
+    if (d == NULL)
+        return TP_ERR_FORMAT;
+    if (tp_format_check(d) != TP_OK)
+        return TP_ERR_DESCRIPTOR;
+    tpi_fmt_init(p, d);
+    *slot = tpi_builtin_index(d);
+    return TP_OK;
+}
+
+static void merge_flags(unsigned *flags, unsigned f)
+{
+    if (flags != NULL)
+        *flags |= f;
+}
+
+tp_status tp_encode_f32_desc(const tp_format_desc *d, const float *src, void *dst, size_t n,
+                             tp_round rnd, tp_overflow ovf, const tp_sr *sr, unsigned *flags)
+{
+    tpi_fmt p;
+    int slot;
+    tp_status st = resolve(d, &p, &slot);
+    if (st == TP_OK)
+        st = check_mode(rnd, ovf, sr);
+    if (st != TP_OK || n == 0)
+        return st;
+    st = check_buffers(src, sizeof(float), dst, tpi_code_size(d), n);
+    if (st != TP_OK)
+        return st;
+    unsigned f = 0;
+    tp_overflow o = tpi_resolve_ovf(&p, ovf);
+    if (slot >= 0)
+        tpi_kernels_get()->enc_f32[slot](&p, src, dst, n, rnd, o, sr, &f);
+    else
+        tpi_ref_enc_f32(&p, src, dst, n, rnd, o, sr, &f);
+    merge_flags(flags, f);
+    return TP_OK;
+}
+
+tp_status tp_encode_f64_desc(const tp_format_desc *d, const double *src, void *dst, size_t n,
+                             tp_round rnd, tp_overflow ovf, const tp_sr *sr, unsigned *flags)
+{
+    tpi_fmt p;
+    int slot;
+    tp_status st = resolve(d, &p, &slot);
+    if (st == TP_OK)
+        st = check_mode(rnd, ovf, sr);
+    if (st != TP_OK || n == 0)
+        return st;
+    st = check_buffers(src, sizeof(double), dst, tpi_code_size(d), n);
+    if (st != TP_OK)
+        return st;
+    unsigned f = 0;
+    tp_overflow o = tpi_resolve_ovf(&p, ovf);
+    if (slot >= 0)
+        tpi_kernels_get()->enc_f64[slot](&p, src, dst, n, rnd, o, sr, &f);
+    else
+        tpi_ref_enc_f64(&p, src, dst, n, rnd, o, sr, &f);
+    merge_flags(flags, f);
+    return TP_OK;
+}
+
+/* TP_ERR_CODE if any code has bits beyond the format's width. */
+static tp_status check_codes(const tpi_fmt *p, const void *src, size_t n)
+{
+    size_t size = tpi_code_size(p->d);
+    if ((uint64_t)p->bits == size * 8)
+        return TP_OK;
+    uint64_t bad = ~p->code_mask, any = 0;
+    if (size == 1) {
+        const uint8_t *s = (const uint8_t *)src;
+        for (size_t i = 0; i < n; i++)
+            any |= s[i];
+    } else {
+        const uint16_t *s = (const uint16_t *)src;
+        for (size_t i = 0; i < n; i++)
+            any |= s[i];
+    }
+    return (any & bad) ? TP_ERR_CODE : TP_OK;
+}
+
+tp_status tp_decode_f32_desc(const tp_format_desc *d, const void *src, float *dst, size_t n,
+                             unsigned *flags)
+{
+    tpi_fmt p;
+    int slot;
+    tp_status st = resolve(d, &p, &slot);
+    if (st != TP_OK)
+        return st;
+    if (d->bits > 32)
+        return TP_ERR_FORMAT; /* binary64 to binary32 would round */
+    if (n == 0)
+        return TP_OK;
+    st = check_buffers(src, tpi_code_size(d), dst, sizeof(float), n);
+    if (st == TP_OK)
+        st = check_codes(&p, src, n);
+    if (st != TP_OK)
+        return st;
+    unsigned f = 0;
+    if (slot >= 0)
+        tpi_kernels_get()->dec_f32[slot](&p, src, dst, n, &f);
+    else
+        tpi_ref_dec_f32(&p, src, dst, n, &f);
+    merge_flags(flags, f);
+    return TP_OK;
+}
+
+tp_status tp_decode_f64_desc(const tp_format_desc *d, const void *src, double *dst, size_t n,
+                             unsigned *flags)
+{
+    tpi_fmt p;
+    int slot;
+    tp_status st = resolve(d, &p, &slot);
+    if (st != TP_OK || n == 0)
+        return st;
+    st = check_buffers(src, tpi_code_size(d), dst, sizeof(double), n);
+    if (st == TP_OK)
+        st = check_codes(&p, src, n);
+    if (st != TP_OK)
+        return st;
+    unsigned f = 0;
+    if (slot >= 0)
+        tpi_kernels_get()->dec_f64[slot](&p, src, dst, n, &f);
+    else
+        tpi_ref_dec_f64(&p, src, dst, n, &f);
+    merge_flags(flags, f);
+    return TP_OK;
+}
+
+tp_status tp_encode_f32(tp_format f, const float *src, void *dst, size_t n, tp_round rnd,
+                        tp_overflow ovf, const tp_sr *sr, unsigned *flags)
+{
+    return tp_encode_f32_desc(tp_format_get(f), src, dst, n, rnd, ovf, sr, flags);
+}
+
+tp_status tp_encode_f64(tp_format f, const double *src, void *dst, size_t n, tp_round rnd,
+                        tp_overflow ovf, const tp_sr *sr, unsigned *flags)
+{
+    return tp_encode_f64_desc(tp_format_get(f), src, dst, n, rnd, ovf, sr, flags);
+}
+
+tp_status tp_decode_f32(tp_format f, const void *src, float *dst, size_t n, unsigned *flags)
+{
+    return tp_decode_f32_desc(tp_format_get(f), src, dst, n, flags);
+}
+
+tp_status tp_decode_f64(tp_format f, const void *src, double *dst, size_t n, unsigned *flags)
+{
+    return tp_decode_f64_desc(tp_format_get(f), src, dst, n, flags);
+}
+
+tp_status tp_encode1(const tp_format_desc *d, double x, tp_round rnd, tp_overflow ovf,
+                     uint32_t rbits, uint64_t *code, unsigned *flags)
+{
+    tpi_fmt p;
+    int slot;
+    tp_status st = resolve(d, &p, &slot);
+    if (st != TP_OK)
+        return st;
+    if ((unsigned)rnd > TP_RSR)
+        return TP_ERR_ROUND;
+    if ((unsigned)ovf > TP_OVF_NONSAT)
+        return TP_ERR_POLICY;
+    if (code == NULL)
+        return TP_ERR_NULL;
+    unsigned f = 0;
+    *code = tpi_ref_encode1_f64(&p, x, rnd, tpi_resolve_ovf(&p, ovf), rbits, &f);
+    merge_flags(flags, f);
+    return TP_OK;
+}
+
+tp_status tp_decode1(const tp_format_desc *d, uint64_t code, double *x, unsigned *flags)
+{
+    tpi_fmt p;
+    int slot;
+    tp_status st = resolve(d, &p, &slot);
+    if (st != TP_OK)
+        return st;
+    if (x == NULL)
+        return TP_ERR_NULL;
+    if (code & ~p.code_mask)
+        return TP_ERR_CODE;
+    unsigned f = 0;
+    *x = tpi_ref_decode1(&p, code, &f);
+    merge_flags(flags, f);
+    return TP_OK;
+}
