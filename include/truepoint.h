@@ -188,7 +188,8 @@ TP_API uint32_t tp_sr_word(uint64_t seed, uint64_t counter);
  *   - NaN input: IEEE-style formats give a quiet NaN with the input's sign and
  *     the top payload bits (all-ones exponent, mantissa MSB set, then the
  *     next m-1 payload bits); OCP e4m3 gives 0x7F|sign; FNUZ gives 0x80;
- *     e8m0 0xFF; ue4m3 0x7F; no flag.  Formats without NaN (FP6, FP4,
+ *     e8m0 0xFF (with TP_FLAG_INVALID, like
+ *     every value that is no valid scale); ue4m3 0x7F; no flag otherwise.  Formats without NaN (FP6, FP4,
  *     integers) give +0 with TP_FLAG_INVALID.
  *   - Infinite input: see tp_overflow.
  *   - e8m0: +-0, negative input and NaN give 0xFF with TP_FLAG_INVALID.

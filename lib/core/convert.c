@@ -41,7 +41,7 @@ static tp_status check_buffers(const void *src, size_t ss, const void *dst, size
 static tp_status resolve(const tp_format_desc *d, tpi_fmt *p, int *slot)
 {
     if (d == NULL)
-        return TP_ERR_FORMAT;
+        return TP_ERR_NULL;
     if (tp_format_check(d) != TP_OK)
         return TP_ERR_DESCRIPTOR;
     tpi_fmt_init(p, d);
@@ -171,23 +171,27 @@ tp_status tp_decode_f64_desc(const tp_format_desc *d, const void *src, double *d
 tp_status tp_encode_f32(tp_format f, const float *src, void *dst, size_t n, tp_round rnd,
                         tp_overflow ovf, const tp_sr *sr, unsigned *flags)
 {
-    return tp_encode_f32_desc(tp_format_get(f), src, dst, n, rnd, ovf, sr, flags);
+    const tp_format_desc *d = tp_format_get(f);
+    return d ? tp_encode_f32_desc(d, src, dst, n, rnd, ovf, sr, flags) : TP_ERR_FORMAT;
 }
 
 tp_status tp_encode_f64(tp_format f, const double *src, void *dst, size_t n, tp_round rnd,
                         tp_overflow ovf, const tp_sr *sr, unsigned *flags)
 {
-    return tp_encode_f64_desc(tp_format_get(f), src, dst, n, rnd, ovf, sr, flags);
+    const tp_format_desc *d = tp_format_get(f);
+    return d ? tp_encode_f64_desc(d, src, dst, n, rnd, ovf, sr, flags) : TP_ERR_FORMAT;
 }
 
 tp_status tp_decode_f32(tp_format f, const void *src, float *dst, size_t n, unsigned *flags)
 {
-    return tp_decode_f32_desc(tp_format_get(f), src, dst, n, flags);
+    const tp_format_desc *d = tp_format_get(f);
+    return d ? tp_decode_f32_desc(d, src, dst, n, flags) : TP_ERR_FORMAT;
 }
 
 tp_status tp_decode_f64(tp_format f, const void *src, double *dst, size_t n, unsigned *flags)
 {
-    return tp_decode_f64_desc(tp_format_get(f), src, dst, n, flags);
+    const tp_format_desc *d = tp_format_get(f);
+    return d ? tp_decode_f64_desc(d, src, dst, n, flags) : TP_ERR_FORMAT;
 }
 
 tp_status tp_encode1(const tp_format_desc *d, double x, tp_round rnd, tp_overflow ovf,

@@ -165,6 +165,8 @@ uint64_t tpi_ref_round(const tpi_fmt *p, int sign, uint64_t mant, int exp, int i
             *flags |= TP_FLAG_INVALID;
             return 0;
         default:
+            if (p->no_zero) /* E8M0 scales: NaN is an invalid scale input */
+                *flags |= TP_FLAG_INVALID;
             return nan_result(p, sign);
         }
     }
