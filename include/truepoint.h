@@ -73,7 +73,7 @@ TP_API const char *tp_status_string(tp_status s);
 #define TP_FLAG_INEXACT 0x1u   /**< the result differs from the exact value */
 #define TP_FLAG_UNDERFLOW 0x2u /**< nonzero exact |x| below the format's smallest normal, and inexact */
 #define TP_FLAG_OVERFLOW 0x4u  /**< |x| rounded with unbounded exponent exceeds the largest finite value,
-                                    or an infinity was saturated */
+                                    or an infinite input became +-max */
 #define TP_FLAG_INVALID 0x8u   /**< NaN produced from a non-NaN, NaN or Inf stored in a format without
                                     them, a negative or zero value stored in E8M0, or a UE4M3 code with
                                     its sign bit set */
@@ -362,6 +362,194 @@ TP_API tp_status tp_decode1(const tp_format_desc *d, uint64_t code, double *x, u
 TP_API size_t tp_packed_size(unsigned bits, size_t n);
 TP_API tp_status tp_pack(unsigned bits, const uint8_t *codes, size_t n, uint8_t *packed);
 TP_API tp_status tp_unpack(unsigned bits, const uint8_t *packed, size_t n, uint8_t *codes);
+/** @} */
+
+/** @defgroup block Block formats (OCP MX, NVFP4, BFP, ggml)
+ *
+ *  A block format stores k consecutive values as one shared scale and k
+ *  element codes.  Rules and their sources: doc/blocks.md and
+ *  ../shared/research/formats.md sections 3 to 7.
+ *
+ *  | tp_block_format       | element          | k      | scale             | name            |
+ *  |-----------------------|------------------|--------|-------------------|-----------------|
+ *  | TP_BLOCK_MXFP8_E4M3   | e4m3             | 32     | E8M0              | mxfp8_e4m3      |
+ *  | TP_BLOCK_MXFP8_E5M2   | e5m2             | 32     | E8M0              | mxfp8_e5m2      |
+ *  | TP_BLOCK_MXFP6_E2M3   | e2m3             | 32     | E8M0              | mxfp6_e2m3      |
+ *  | TP_BLOCK_MXFP6_E3M2   | e3m2             | 32     | E8M0              | mxfp6_e3m2      |
+ *  | TP_BLOCK_MXFP4        | e2m1             | 32     | E8M0              | mxfp4           |
+ *  | TP_BLOCK_MXINT8       | mxint8           | 32     | E8M0              | mxint8          |
+ *  | TP_BLOCK_NVFP4        | e2m1             | 16     | UE4M3 (+ f32 per tensor) | nvfp4    |
+ *  | TP_BLOCK_BFP          | int of mant_bits x 2^-(mant_bits-2) | 8..256 | E8M0 | bfpM_K    |
+ *  | TP_BLOCK_GGML_MXFP4   | e2m1             | 32     | E8M0, in-block    | ggml_mxfp4      |
+ *  | TP_BLOCK_GGML_Q8_0    | int8             | 32     | binary16 d, in-block | ggml_q8_0    |
+ *
+ *  Quantisation of an E8M0-scaled block (MX, BFP, ggml_mxfp4):
+ *   - amax = max |x_i|.  The shared exponent e comes from the bits of amax
+ *     (never from log2f) by the tp_scale_rule, then is clamped to
+ *     [-127, 127]; the scale code is e + 127 and the scale is 2^e.
+ *   - Each element is x_i / 2^e (exact: an exponent shift) rounded once to
+ *     the element format in mode `rnd`, saturating to +-max (OCP: clamp to
+ *     the largest normal).  An element that rounds to zero keeps the sign
+ *     of x_i where the element format has -0.  MXINT8 and BFP elements are
+ *     symmetric: the most negative code (0x80 = -2 for MXINT8) is decoded
+ *     but never produced.  The flags are those of these element roundings
+ *     (TP_FLAG_INEXACT, TP_FLAG_UNDERFLOW against the element's smallest
+ *     normal, TP_FLAG_OVERFLOW when a value is clamped).
+ *   - All-zero block: scale 0x00 and (signed) zero elements, no flag.
+ *   - A block holding a NaN or an infinity: scale 0xFF (NaN), every element
+ *     code 0; TP_FLAG_INVALID unless every value of the block is a NaN
+ *     (torchao and microxcaling also make such blocks NaN; formats.md P-7).
+ *   - Decoding: scale 0xFF gives NaN for the whole block (0x7FC00000 /
+ *     0x7FF8000000000000), scale 0x00 means 2^-127 (not 0).
+ *
+ *  NVFP4 (E2M1 elements, 16-element blocks, UE4M3 block scale, binary32
+ *  per-tensor decode scale `tensor_scale`: value = e2m1 * ue4m3 * tensor_scale).
+ *  The block scale and the element products are binary32 operations in the
+ *  order of the recipe chosen in tp_block_desc.recipe (formats.md section 4,
+ *  P-20); see doc/blocks.md for the exact sequence.  NaN/Inf blocks get
+ *  block scale 0x7F (NaN) and zero elements, flagged as above.  The scale
+ *  rule argument is ignored.  tp_nvfp4_tensor_scale() computes the tensor
+ *  scale of a whole tensor for the recipe.
+ *
+ *  ggml_q8_0 reproduces ggml's quantize_row_q8_0_ref: d = amax/127 (binary32),
+ *  stored as binary16 (RNE), elements round(x * (1/d)) in mode `rnd`
+ *  (TP_RNA gives ggml's roundf bytes), clamped to +-127.  NaN/Inf blocks get
+ *  d = 0x7E00 (NaN) and zero elements.  The scale rule is ignored.
+ *
+ *  Storage (default layout): `scales` holds one byte per block (E8M0 or
+ *  UE4M3).  `elems` holds the element codes of the whole tensor: e2m1 packed
+ *  two per byte, element 2i in the low nibble; FP6 and 8-bit codes one per
+ *  byte (FP6 in the low 6 bits); BFP codes (two's complement in the low
+ *  mant_bits bits) one per byte up to 8 bits, one uint16_t above.  The
+ *  ggml formats write whole blocks into `elems` (17 bytes per block for
+ *  ggml_mxfp4: E8M0 byte, then qs[j] = element j | element j+16 << 4; 34
+ *  bytes for ggml_q8_0: little-endian binary16 d, then 32 int8) and ignore
+ *  `scales` (which may be NULL).  tp_block_storage() gives the sizes.
+ *
+ *  n must be a multiple of the block size: a ragged last block is rejected
+ *  with TP_ERR_ARG (nothing written).  n = block size is a single block;
+ *  n = 0 is a no-op.  Element i of the call draws the i-th stochastic word
+ *  of `sr` (TP_RSR).  Buffers must not overlap (TP_ERR_ALIAS).
+ *  Dequantisation checks every code first (TP_ERR_CODE for a code wider
+ *  than its format, nothing written), multiplies exactly, and rounds once:
+ *  to binary32 with RNE (beyond its range: +-Inf with
+ *  TP_FLAG_OVERFLOW|TP_FLAG_INEXACT; tiny NVFP4 products may raise
+ *  TP_FLAG_UNDERFLOW|TP_FLAG_INEXACT), to binary64 always exactly.
+ *  @{ */
+typedef enum tp_block_format {
+    TP_BLOCK_MXFP8_E4M3 = 0,
+    TP_BLOCK_MXFP8_E5M2 = 1,
+    TP_BLOCK_MXFP6_E2M3 = 2,
+    TP_BLOCK_MXFP6_E3M2 = 3,
+    TP_BLOCK_MXFP4 = 4,
+    TP_BLOCK_MXINT8 = 5,
+    TP_BLOCK_NVFP4 = 6,
+    TP_BLOCK_BFP = 7,
+    TP_BLOCK_GGML_MXFP4 = 8,
+    TP_BLOCK_GGML_Q8_0 = 9
+} tp_block_format;
+/** Number of block formats (values 0 .. TP_BLOCK_FORMAT_COUNT-1). */
+#define TP_BLOCK_FORMAT_COUNT 10
+
+/** Shared-exponent rules (formats.md section 3.3).  With amax = s * 2^k,
+ *  s in [1, 2) read from its bits, emax the exponent of the element's largest
+ *  power of two and smax the significand of the element's max:
+ *   - TP_SCALE_FLOOR (OCP v1.0 section 6.3): e = k - emax.
+ *   - TP_SCALE_RCEIL: e = ceil(log2(amax / max_elem)) = k - emax + (s > smax)
+ *     (NVIDIA / Transformer Engine round-up of amax/max, with the exact quotient).
+ *   - TP_SCALE_CEIL (torchao): e = ceil(log2(amax)) - emax.
+ *   - TP_SCALE_EVEN (torchao): s rounded half-up to the element's mantissa
+ *     width m first: e = k - emax + (s >= 2 - 2^-(m+1)).
+ *  The result is clamped to [-127, 127]. */
+typedef enum tp_scale_rule {
+    TP_SCALE_FLOOR = 0,
+    TP_SCALE_RCEIL = 1,
+    TP_SCALE_CEIL = 2,
+    TP_SCALE_EVEN = 3
+} tp_scale_rule;
+
+/** NVFP4 two-level recipes (formats.md section 4). */
+typedef enum tp_nvfp4_recipe {
+    TP_NVFP4_TE = 0,     /**< Transformer Engine: scales may be subnormal or 0 */
+    TP_NVFP4_TORCHAO = 1 /**< torchao: block scale clamped to [2^-6, 448] */
+} tp_nvfp4_recipe;
+
+/** A block format descriptor.  Fill it with tp_block_preset(), tp_block_bfp()
+ *  or tp_block_from_name(); tp_block_check() validates one. */
+typedef struct tp_block_desc {
+    uint8_t format;      /**< tp_block_format */
+    uint8_t elem;        /**< tp_format of the elements (TP_INT8 for BFP and ggml_q8_0) */
+    uint8_t mant_bits;   /**< BFP: signed element width 2..16 (sign included); 0 otherwise */
+    uint8_t recipe;      /**< NVFP4: tp_nvfp4_recipe; 0 otherwise */
+    uint16_t block_size; /**< 32 (MX, ggml), 16 (NVFP4), 8..256 (BFP) */
+    uint16_t reserved;   /**< 0 */
+} tp_block_desc;
+
+/** The descriptor of a block format with its defaults (TP_BLOCK_BFP: 8-bit
+ *  elements in blocks of 16, MSFP16-style; NVFP4: TP_NVFP4_TE). */
+TP_API tp_status tp_block_preset(tp_block_format f, tp_block_desc *out);
+/** A BFP descriptor: mant_bits 2..16, block_size 8..256 (else TP_ERR_ARG). */
+TP_API tp_status tp_block_bfp(unsigned mant_bits, unsigned block_size, tp_block_desc *out);
+/** Looks a block format up by name: "mxfp8_e4m3", "mxfp8_e5m2",
+ *  "mxfp6_e2m3", "mxfp6_e3m2", "mxfp4", "mxint8", "nvfp4" (TE recipe),
+ *  "nvfp4_torchao", "bfp<M>_<K>" (e.g. "bfp8_16"), "msfp12" (= bfp4_16),
+ *  "msfp16" (= bfp8_16), the ONNX Runtime names "bfp_<S>_<M>_8_<K>"
+ *  (case-insensitive; S sign bits 0 or 1, M mantissa bits: S+M element
+ *  bits), "ggml_mxfp4", "ggml_q8_0".  TP_ERR_NAME if unknown. */
+TP_API tp_status tp_block_from_name(const char *name, tp_block_desc *out);
+/** TP_OK for a consistent descriptor, TP_ERR_NULL or TP_ERR_DESCRIPTOR. */
+TP_API tp_status tp_block_check(const tp_block_desc *b);
+/** Bytes of `scales` and `elems` for n values (n a multiple of the block
+ *  size, else TP_ERR_ARG; TP_ERR_SIZE on overflow).  Either pointer may be
+ *  NULL. */
+TP_API tp_status tp_block_storage(const tp_block_desc *b, size_t n, size_t *scale_bytes,
+                                  size_t *elem_bytes);
+
+/** Quantises n binary32 values (see the group notes).  `tensor_scale` is the
+ *  NVFP4 per-tensor decode scale (finite, > 0; ignored by other formats).
+ *  TP_ERR_FORMAT/TP_ERR_DESCRIPTOR for a bad descriptor, TP_ERR_ARG for an
+ *  unknown rule, a ragged n or a bad tensor scale, TP_ERR_ROUND, TP_ERR_NULL,
+ *  TP_ERR_ALIAS, TP_ERR_SIZE. */
+TP_API tp_status tp_block_quantize_f32(const tp_block_desc *b, const float *src, size_t n,
+                                       uint8_t *scales, void *elems, float tensor_scale,
+                                       tp_scale_rule rule, tp_round rnd, const tp_sr *sr,
+                                       unsigned *flags);
+/** As tp_block_quantize_f32 from bfloat16 bit patterns (exactly widened). */
+TP_API tp_status tp_block_quantize_bf16(const tp_block_desc *b, const uint16_t *src, size_t n,
+                                        uint8_t *scales, void *elems, float tensor_scale,
+                                        tp_scale_rule rule, tp_round rnd, const tp_sr *sr,
+                                        unsigned *flags);
+/** Dequantises n values to binary32 (RNE) or binary64 (exact). */
+TP_API tp_status tp_block_dequantize_f32(const tp_block_desc *b, const uint8_t *scales,
+                                         const void *elems, size_t n, float tensor_scale,
+                                         float *dst, unsigned *flags);
+TP_API tp_status tp_block_dequantize_f64(const tp_block_desc *b, const uint8_t *scales,
+                                         const void *elems, size_t n, float tensor_scale,
+                                         double *dst, unsigned *flags);
+
+/** A rows x cols binary32 matrix, row-major with leading dimension ld >= cols,
+ *  blocked along `axis`: 1 blocks each row (cols a multiple of the block size),
+ *  0 blocks each column (rows a multiple).  The result is exactly that of the
+ *  1-D call on the blocks gathered in order: axis 1 gives the rows one after
+ *  another, axis 0 the columns one after another (the transpose).  Other
+ *  axis values give TP_ERR_ARG. */
+TP_API tp_status tp_block_quantize_2d_f32(const tp_block_desc *b, const float *src, size_t rows,
+                                          size_t cols, size_t ld, int axis, uint8_t *scales,
+                                          void *elems, float tensor_scale, tp_scale_rule rule,
+                                          tp_round rnd, const tp_sr *sr, unsigned *flags);
+/** The inverse of tp_block_quantize_2d_f32; writes only the rows x cols
+ *  values of dst (leading dimension ld). */
+TP_API tp_status tp_block_dequantize_2d_f32(const tp_block_desc *b, const uint8_t *scales,
+                                            const void *elems, size_t rows, size_t cols, int axis,
+                                            float tensor_scale, float *dst, size_t ld,
+                                            unsigned *flags);
+
+/** The NVFP4 per-tensor decode scale of n binary32 values for the recipe of
+ *  `b`, from amax = max |x| over the finite values: TE: 1/min(2688/amax,
+ *  FLT_MAX), torchao: max(amax/2688, 2^-149), each operation in binary32;
+ *  1 when amax = 0.  TP_ERR_FORMAT if `b` is not NVFP4. */
+TP_API tp_status tp_nvfp4_tensor_scale(const tp_block_desc *b, const float *src, size_t n,
+                                       float *out);
 /** @} */
 
 /** @defgroup isa Kernel selection
