@@ -1,0 +1,533 @@
+/*
+ * check_isa.c -- every ISA variant of every kernel gives the reference's
+ * bits and flags.
+ *
+ * The dispatcher reads TP_ISA once per process, so this program re-executes
+ * itself (/proc/self/exe, else argv[0]) with TP_ISA=ref, avx2 and avx512.
+ * Each child runs the same deterministic sweep (formats x rounding modes x
+ * overflow policies x array pieces of lengths 0..70 and larger ones with odd
+ * tails, at unaligned source and destination offsets) and writes one 64-bit
+ * hash per piece (codes, flags and the red zone after the output) to a temp
+ * file.  The parent compares each variant's file with the ref child's.  On
+ * the first differing piece both children are run again in detail mode for
+ * that piece alone, and the parent reports format, mode, policy, input bits,
+ * codes and flags of the first differing element.
+ *
+ * A variant the CPU (or the build) lacks reports a lower tp_active_isa() in
+ * its child; that comparison is skipped and says so.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define ENV_OUT "TPT_ISA_OUT"       /* child mode: write results here */
+#define ENV_DETAIL "TPT_ISA_DETAIL" /* child mode: dump this piece in full */
+#define MAGIC UINT32_C(0x54504953)  /* "TPIS" */
+
+static const char *self_path;
+
+/* ------------------------------------------------------------ inputs */
+
+typedef struct vec {
+    uint32_t *v;
+    size_t n, cap;
+} vec;
+
+static void push(vec *a, uint32_t x)
+{
+    if (a->n == a->cap) {
+        a->cap = a->cap ? 2 * a->cap : 4096;
+        a->v = realloc(a->v, a->cap * sizeof *a->v);
+        if (a->v == NULL)
+            abort();
+    }
+    a->v[a->n++] = x;
+}
+
+static uint32_t fbits(float f)
+{
+    uint32_t b;
+    memcpy(&b, &f, sizeof b);
+    return b;
+}
+
+static float bitsf(uint32_t b)
+{
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+static size_t code_size(const tp_format_desc *d)
+{
+    return d->bits <= 8 ? 1 : d->bits <= 16 ? 2 : d->bits <= 32 ? 4 : 8;
+}
+
+/* A value and its binary32 neighbourhood: +-1, +-2 ulps (on the bits). */
+static void push_near(vec *a, uint32_t b)
+{
+    for (int k = -2; k <= 2; k++)
+        push(a, b + (uint32_t)k);
+}
+
+/* The binary32 encoding inputs: specials, every <= 8-bit format's codes,
+ * midpoints and neighbours, all binary16 and bfloat16 patterns, a strided
+ * sweep of all bit patterns, and random values. */
+static void gen_f32(vec *a, uint64_t seed)
+{
+    static const uint32_t specials[] = {
+        0x00000000u, 0x80000000u, 0x7F800000u, 0xFF800000u, 0x7FC00000u, 0xFFC00000u,
+        0x7F800001u, 0xFF800001u, 0x7FA00000u, 0x7FFFFFFFu, 0xFFFFFFFFu, 0x7FE00000u,
+        0x7F900000u, 0x7FB00001u, 0x7FD55555u, 0x7F80FFFFu, 0x7F810000u, 0x00000001u,
+        0x80000001u, 0x007FFFFFu, 0x807FFFFFu, 0x00400000u, 0x00800000u, 0x80800000u,
+        0x7F7FFFFFu, 0xFF7FFFFFu, 0x3F800000u, 0xBF800000u,
+    };
+    uint64_t st = seed;
+    for (size_t i = 0; i < sizeof specials / sizeof specials[0]; i++)
+        push_near(a, specials[i]);
+    for (int f = 0; f < TP_FORMAT_COUNT; f++) {
+        const tp_format_desc *d = tp_format_get((tp_format)f);
+        if (d->bits > 8)
+            continue;
+        unsigned nc = 1u << d->bits;
+        for (unsigned c = 0; c < nc; c++) {
+            double v, w;
+            if (tp_decode1(d, c, &v, NULL) != TP_OK || !isfinite(v))
+                continue;
+            push_near(a, fbits((float)v));
+            if (c + 1 < nc && tp_decode1(d, c + 1, &w, NULL) == TP_OK && isfinite(w) &&
+                (v < 0) == (w < 0)) {
+                push_near(a, fbits((float)((v + w) / 2))); /* ties */
+                push_near(a, fbits((float)(v + (w - v) / 4)));
+            }
+            if (v != 0) {
+                push_near(a, fbits((float)(v * 1.5))); /* next binade's quantum tie */
+                push_near(a, fbits((float)(v / 2)));
+            }
+        }
+    }
+    for (uint32_t h = 0; h < 65536; h++) {
+        push(a, h << 16); /* every bfloat16 */
+        /* every binary16, widened exactly by hand */
+        uint32_t s = (h & 0x8000u) << 16, e = (h >> 10) & 0x1F, m = h & 0x3FF;
+        if (e == 0x1F)
+            push(a, s | 0x7F800000u | (m << 13));
+        else if (e != 0)
+            push(a, s | ((e + 112) << 23) | (m << 13));
+        else
+            push(a, s | fbits((float)ldexp((double)m, -24)));
+    }
+    for (uint32_t i = 0; i < (1u << 16); i++)
+        push(a, i * 65536u + (uint32_t)(tpt_rand64(&st) & 0xFFFF));
+    for (int i = 0; i < (1 << 15); i++)
+        push(a, (uint32_t)tpt_rand64(&st));
+    for (int i = 0; i < (1 << 15); i++) {
+        uint64_t r = tpt_rand64(&st);
+        double v = ldexp((double)(r >> 11) / 9007199254740992.0, (int)(r % 48) - 30);
+        push(a, fbits((float)((r >> 10) & 1 ? -v : v)));
+    }
+}
+
+/* ------------------------------------------------------------ the sweep */
+
+/* Piece lengths: 0..70, then larger ones with odd tails. */
+static size_t piece_len(size_t k)
+{
+    static const size_t big[] = { 127, 128, 129, 255, 1000, 4099, 64, 65, 191, 10007 };
+    size_t r = k % (71 + 10);
+    return r <= 70 ? r : big[r - 71];
+}
+
+typedef struct run {
+    FILE *out;
+    long detail; /* piece to dump in full, or -1 */
+    long piece;  /* running piece index */
+    uint64_t seed;
+} run;
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * UINT64_C(0x100000001B3);
+    return h;
+}
+
+#define RED 16
+
+/* Records one piece: hash of flags, codes and the red zone (or, in detail
+ * mode, the whole piece). */
+static void record(run *r, int kind, int f, int rnd, int ovf, size_t start, size_t n,
+                   unsigned flags, const unsigned char *out, size_t osz)
+{
+    long k = r->piece++;
+    if (r->detail < 0) {
+        uint64_t h = UINT64_C(0xCBF29CE484222325);
+        h = fnv(h, &flags, sizeof flags);
+        h = fnv(h, out, n * osz + RED);
+        fwrite(&h, sizeof h, 1, r->out);
+    } else if (k == r->detail) {
+        uint32_t hd[6] = { (uint32_t)kind, (uint32_t)f, (uint32_t)rnd, (uint32_t)ovf,
+                           (uint32_t)start, (uint32_t)n };
+        fwrite(hd, sizeof hd, 1, r->out);
+        fwrite(&flags, sizeof flags, 1, r->out);
+        fwrite(out, 1, n * osz + RED, r->out);
+    }
+}
+
+enum { K_ENC32, K_ENC64, K_DEC32, K_DEC64 };
+
+/* Aligned scratch with room for offsets and a red zone. */
+static unsigned char *scratch(size_t bytes)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes + 256) != 0)
+        abort();
+    return (unsigned char *)p;
+}
+
+static void sweep_encode(run *r, const vec *in, int f64src)
+{
+    size_t maxn = 10007;
+    unsigned char *sbuf = scratch(maxn * 8), *dbuf = scratch(maxn * 8);
+    for (int f = 0; f < TP_FORMAT_COUNT; f++) {
+        const tp_format_desc *d = tp_format_get((tp_format)f);
+        size_t csz = code_size(d);
+        for (int rnd = TP_RNE; rnd <= TP_RSR; rnd++) {
+            for (int ovf = TP_OVF_SAT; ovf <= TP_OVF_NONSAT; ovf++) {
+                size_t pos = 0;
+                for (size_t k = 0; pos < in->n; k++) {
+                    size_t n = piece_len(k + (size_t)f * 7 + (size_t)rnd);
+                    if (n > in->n - pos)
+                        n = in->n - pos;
+                    size_t soff = k % 4, doff = (k / 4) % 4;
+                    unsigned char *dst = dbuf + 64 + doff * (csz == 1 ? 1 : csz);
+                    memset(dbuf, 0xA5, maxn * 8 + 256);
+                    tp_sr sr = { NULL, r->seed, pos };
+                    unsigned flags = 0;
+                    tp_status st;
+                    if (!f64src) {
+                        float *src = (float *)(void *)(sbuf + 64) + soff;
+                        for (size_t i = 0; i < n; i++)
+                            src[i] = bitsf(in->v[pos + i]);
+                        st = tp_encode_f32((tp_format)f, src, dst, n, (tp_round)rnd,
+                                           (tp_overflow)ovf, &sr, &flags);
+                    } else {
+                        double *src = (double *)(void *)(sbuf + 64) + soff;
+                        for (size_t i = 0; i < n; i++) {
+                            /* widened, and for odd i moved off the binary32 grid */
+                            double v = (double)bitsf(in->v[pos + i]);
+                            if ((i & 1) && isfinite(v) && v != 0)
+                                v = nextafter(v, (i & 2) ? INFINITY : -INFINITY);
+                            src[i] = v;
+                        }
+                        st = tp_encode_f64((tp_format)f, src, dst, n, (tp_round)rnd,
+                                           (tp_overflow)ovf, &sr, &flags);
+                    }
+                    if (st != TP_OK)
+                        flags |= 0x80000000u | (unsigned)st;
+                    record(r, f64src ? K_ENC64 : K_ENC32, f, rnd, ovf, pos, n, flags, dst, csz);
+                    pos += n;
+                }
+            }
+        }
+    }
+    free(sbuf);
+    free(dbuf);
+}
+
+/* Decoding inputs of format f: every code once, then random codes. */
+static void gen_codes(vec *c, const tp_format_desc *d, const vec *f32in, uint64_t seed)
+{
+    c->n = 0;
+    if (d->bits == 32) {
+        for (size_t i = 0; i < f32in->n; i += 3)
+            push(c, f32in->v[i]);
+        return;
+    }
+    uint64_t st = seed ^ d->bits;
+    uint32_t nc = 1u << d->bits;
+    for (uint32_t k = 0; k < nc; k++)
+        push(c, k);
+    for (int i = 0; i < 20000; i++)
+        push(c, (uint32_t)(tpt_rand64(&st) & (nc - 1)));
+}
+
+static void sweep_decode(run *r, const vec *f32in, int to64)
+{
+    size_t maxn = 10007;
+    unsigned char *sbuf = scratch(maxn * 8), *dbuf = scratch(maxn * 8);
+    vec codes = { NULL, 0, 0 };
+    for (int f = 0; f < TP_FORMAT_COUNT; f++) {
+        const tp_format_desc *d = tp_format_get((tp_format)f);
+        size_t csz = code_size(d), osz = to64 ? 8 : 4;
+        if (d->bits == 64)
+            continue;
+        gen_codes(&codes, d, f32in, r->seed);
+        size_t pos = 0;
+        for (size_t k = 0; pos < codes.n; k++) {
+            size_t n = piece_len(k + (size_t)f);
+            if (n > codes.n - pos)
+                n = codes.n - pos;
+            size_t soff = k % 4, doff = (k / 4) % 4;
+            unsigned char *src = sbuf + 64 + soff * (csz == 1 ? 1 : csz);
+            unsigned char *dst = dbuf + 64 + doff * osz;
+            for (size_t i = 0; i < n; i++) {
+                uint32_t v = codes.v[pos + i];
+                if (csz == 1)
+                    src[i] = (unsigned char)v;
+                else if (csz == 2) {
+                    uint16_t h = (uint16_t)v;
+                    memcpy(src + 2 * i, &h, 2);
+                } else {
+                    memcpy(src + 4 * i, &v, 4);
+                }
+            }
+            memset(dbuf, 0x5A, maxn * 8 + 256);
+            unsigned flags = 0;
+            tp_status st = to64 ? tp_decode_f64((tp_format)f, src, (double *)(void *)dst, n, &flags)
+                                : tp_decode_f32((tp_format)f, src, (float *)(void *)dst, n, &flags);
+            if (st != TP_OK)
+                flags |= 0x80000000u | (unsigned)st;
+            record(r, to64 ? K_DEC64 : K_DEC32, f, 0, 0, pos, n, flags, dst, osz);
+            pos += n;
+        }
+    }
+    free(codes.v);
+    free(sbuf);
+    free(dbuf);
+}
+
+static void sweep_all(run *r, const vec *in)
+{
+    sweep_encode(r, in, 0);
+    sweep_decode(r, in, 0);
+    sweep_decode(r, in, 1);
+    sweep_encode(r, in, 1);
+}
+
+static int child_main(const char *path)
+{
+    const char *det = getenv(ENV_DETAIL);
+    run r = { NULL, det ? atol(det) : -1, 0, tpt_seed() };
+    vec in = { NULL, 0, 0 };
+    r.out = fopen(path, "wb");
+    if (r.out == NULL)
+        return 2;
+    uint32_t hd[2] = { MAGIC, (uint32_t)tp_active_isa() };
+    fwrite(hd, sizeof hd, 1, r.out);
+    gen_f32(&in, r.seed);
+    sweep_all(&r, &in);
+    free(in.v);
+    return fclose(r.out) == 0 ? 0 : 2;
+}
+
+/* ------------------------------------------------------------ the parent */
+
+static const char *isa_names[] = { "ref", "avx2", "avx512" };
+static char ref_path[64];
+static int ref_ok;
+
+/* Runs a child with TP_ISA=isa writing to path; 0 on success. */
+static int spawn(const char *isa, const char *path, long detail)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        char dbuf[32];
+        setenv("TP_ISA", isa, 1);
+        setenv(ENV_OUT, path, 1);
+        if (detail >= 0) {
+            snprintf(dbuf, sizeof dbuf, "%ld", detail);
+            setenv(ENV_DETAIL, dbuf, 1);
+        } else {
+            unsetenv(ENV_DETAIL);
+        }
+        execl(self_path, self_path, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid)
+        return -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *b = NULL;
+    size_t cap = 0, n = 0;
+    if (f == NULL)
+        return NULL;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1 << 20;
+            b = realloc(b, cap);
+            if (b == NULL)
+                abort();
+        }
+        size_t got = fread(b + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    fclose(f);
+    *len = n;
+    return b;
+}
+
+static const char *kind_name[] = { "encode_f32", "encode_f64", "decode_f32", "decode_f64" };
+static const char *rnd_name[] = { "RNE", "RNA", "RTZ", "RUP", "RDN", "RTO", "RSR" };
+
+/* Explains the first difference of piece k between ref and isa. */
+static void explain(const char *isa, long k)
+{
+    char pa[64], pb[64];
+    size_t la = 0, lb = 0;
+    snprintf(pa, sizeof pa, "/tmp/tp_isa_%ld_dref", (long)getpid());
+    snprintf(pb, sizeof pb, "/tmp/tp_isa_%ld_d%s", (long)getpid(), isa);
+    if (spawn("ref", pa, k) != 0 || spawn(isa, pb, k) != 0) {
+        printf("  (detail run failed)\n");
+        return;
+    }
+    unsigned char *a = slurp(pa, &la), *b = slurp(pb, &lb);
+    unlink(pa);
+    unlink(pb);
+    if (a == NULL || b == NULL || la < 8 + 28 || lb < 8 + 28) {
+        printf("  (detail output missing)\n");
+        free(a);
+        free(b);
+        return;
+    }
+    uint32_t hd[6];
+    unsigned fa, fb;
+    memcpy(hd, a + 8, sizeof hd);
+    memcpy(&fa, a + 8 + 24, 4);
+    memcpy(&fb, b + 8 + 24, 4);
+    const tp_format_desc *d = tp_format_get((tp_format)hd[1]);
+    int kind = (int)hd[0];
+    size_t osz = kind <= K_ENC64 ? code_size(d) : kind == K_DEC32 ? 4 : 8;
+    size_t n = hd[5];
+    printf("  first mismatch: %s format %s", kind_name[kind], d->name);
+    if (kind <= K_ENC64)
+        printf(" mode %s policy %s", rnd_name[hd[2]], hd[3] == TP_OVF_SAT ? "SAT" : "NONSAT");
+    printf(", piece at input %u, n = %zu\n", hd[4], n);
+    printf("  flags ref 0x%x, %s 0x%x\n", fa, isa, fb);
+    const unsigned char *oa = a + 8 + 28, *ob = b + 8 + 28;
+    vec in = { NULL, 0, 0 }, codes = { NULL, 0, 0 };
+    gen_f32(&in, tpt_seed());
+    if (kind >= K_DEC32)
+        gen_codes(&codes, d, &in, tpt_seed());
+    for (size_t i = 0; i < n * osz + RED && i < la - 36 && i < lb - 36; i++) {
+        if (oa[i] == ob[i])
+            continue;
+        size_t e = i / osz;
+        uint64_t ca = 0, cb = 0;
+        if (e < n) {
+            memcpy(&ca, oa + e * osz, osz);
+            memcpy(&cb, ob + e * osz, osz);
+            uint32_t inb = kind >= K_DEC32 ? codes.v[hd[4] + e] : in.v[hd[4] + e];
+            printf("  element %zu: input bits 0x%08x%s: ref 0x%llx, %s 0x%llx\n", e, inb,
+                   kind == K_ENC64 && (e & 1) ? " (then moved 1 ulp in binary64)" : "",
+                   (unsigned long long)ca, isa, (unsigned long long)cb);
+        } else {
+            printf("  red zone after the output overwritten at byte %zu\n", i - n * osz);
+        }
+        break;
+    }
+    free(in.v);
+    free(codes.v);
+    free(a);
+    free(b);
+}
+
+static void make_ref(void)
+{
+    snprintf(ref_path, sizeof ref_path, "/tmp/tp_isa_%ld_ref", (long)getpid());
+    ref_ok = spawn("ref", ref_path, -1) == 0;
+}
+
+static void drop_ref(void)
+{
+    unlink(ref_path);
+}
+
+START_TEST(test_ref_child)
+{
+    size_t len = 0;
+    unsigned char *b = slurp(ref_path, &len);
+    ck_assert_msg(ref_ok && b != NULL && len > 8, "the TP_ISA=ref child failed");
+    uint32_t hd[2];
+    memcpy(hd, b, sizeof hd);
+    ck_assert_uint_eq(hd[0], MAGIC);
+    ck_assert_uint_eq(hd[1], TP_ISA_REF);
+    printf("# ref: %zu pieces\n", (len - 8) / 8);
+    free(b);
+}
+END_TEST
+
+START_TEST(test_isa_equal)
+{
+    const char *isa = isa_names[_i];
+    char path[64];
+    size_t la = 0, lb = 0;
+    snprintf(path, sizeof path, "/tmp/tp_isa_%ld_%s", (long)getpid(), isa);
+    ck_assert_msg(spawn(isa, path, -1) == 0, "the TP_ISA=%s child failed", isa);
+    unsigned char *a = slurp(ref_path, &la), *b = slurp(path, &lb);
+    unlink(path);
+    ck_assert_msg(a != NULL && b != NULL && la > 8 && lb > 8, "missing child output");
+    uint32_t ha[2], hb[2];
+    memcpy(ha, a, sizeof ha);
+    memcpy(hb, b, sizeof hb);
+    if ((int)hb[1] < _i) {
+        printf("# %s: SKIPPED (this CPU or build provides only %s)\n", isa,
+               tp_isa_name((tp_isa)hb[1]));
+        free(a);
+        free(b);
+        return;
+    }
+    ck_assert_uint_eq(la, lb);
+    for (size_t off = 8; off < la; off += 8) {
+        if (memcmp(a + off, b + off, 8) != 0) {
+            long k = (long)((off - 8) / 8);
+            printf("# %s differs from ref at piece %ld\n", isa, k);
+            explain(isa, k);
+            fflush(stdout);
+            free(a);
+            free(b);
+            ck_abort_msg("%s differs from the reference at piece %ld (details above)", isa, k);
+        }
+    }
+    printf("# %s: %zu pieces bit-identical to ref (codes, flags, red zones)\n", isa, (la - 8) / 8);
+    free(a);
+    free(b);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+    const char *out = getenv(ENV_OUT);
+    (void)argc;
+    if (out != NULL && *out != '\0')
+        return child_main(out);
+    self_path = access("/proc/self/exe", X_OK) == 0 ? "/proc/self/exe" : argv[0];
+    tpt_banner("check_isa");
+    Suite *s = suite_create("isa");
+    TCase *tc = tcase_create("equivalence");
+    tcase_set_timeout(tc, 300);
+    tcase_add_unchecked_fixture(tc, make_ref, drop_ref);
+    tcase_add_test(tc, test_ref_child);
+    tcase_add_loop_test(tc, test_isa_equal, TP_ISA_AVX2, TP_ISA_AVX512 + 1);
+    suite_add_tcase(s, tc);
+    return tpt_run(s);
+}
