@@ -341,6 +341,65 @@ for n in $names; do
     if [ "$c" -eq 2 ]; then pass; else fail "demo: format $n appears $c times, expected 2"; fi
 done
 
+# ------------------------------------------------------------ quantize / dequantize
+# rep N WORD: N copies of WORD separated by blanks.
+rep() {
+    awk -v n="$1" -v w="$2" 'BEGIN { for (i = 0; i < n; i++) printf "%s%s", (i ? " " : ""), w }'
+}
+# microsoft/microxcaling#4 (formats.md 3.2): amax 960 -> X = 2, 957 -> 448.
+expect "quantize mxfp8 clamp" "0x44700000 0x446f4000 $(rep 30 0x3f800000)" \
+    "0x80 0x7e 0x7e $(rep 30 0x30)" quantize -f mxfp8_e4m3
+# formats.md 3.3: MXFP4 amax 7, FLOOR -> X = 1, 7 -> 6; RCEIL -> X = 2, 3.5 -> 4.
+expect "quantize mxfp4 floor" "0x40e00000 $(rep 31 0x00000000)" "0x7f 0x07 $(rep 31 0x00)" \
+    quantize -f mxfp4
+expect "quantize mxfp4 rceil" "0x40e00000 $(rep 31 0x00000000)" "0x80 0x06 $(rep 31 0x00)" \
+    quantize -f mxfp4 --scale-rule rceil
+expect "quantize zero block" "0x80000000 $(rep 31 0x0)" "0x00 0x08 $(rep 31 0x00)" \
+    quantize -f mxfp4
+expect "quantize NaN block" "0x7fc00000 $(rep 31 0x3f800000)" "0xff $(rep 32 0x00) invalid" \
+    quantize -f mxfp6_e2m3 --flags
+expect "quantize bfp8_16" "$(rep 16 0x3f800000)" "0x7f $(rep 16 0x40)" quantize -f bfp8_16
+expect "quantize mxint8 symmetric" "0x3f800000 0xbfffdf3b $(rep 30 0x0)" "0x7f 0x40 0x81 $(rep 30 0x00)" \
+    quantize -f mxint8
+expect "quantize rtz" "0x3fc00000 0x3f900000 $(rep 30 0x0)" "0x7d 0x07 0x06 $(rep 30 0x00)" \
+    quantize -f mxfp4 -r rtz
+expect "quantize nvfp4 given scale" "tensor_scale 0x3f800000\n$(rep 16 0x40c00000)" \
+    "tensor_scale 0x3f800000\n0x38 $(rep 16 0x07)" quantize -f nvfp4
+expect "dequantize scale 0x00" "0x00 0x02 $(rep 31 0x00)" "0x00400000 $(rep 31 0x00000000)" \
+    dequantize -f mxfp4
+expect "dequantize scale 0xff" "0xff $(rep 32 0x00)" "$(rep 32 0x7fc00000)" dequantize -f mxfp4
+expect "dequantize overflow" "0xfe 0x7e $(rep 31 0x00)" "0x7f800000 $(rep 31 0x00000000) inexact,overflow" \
+    dequantize -f mxfp8_e4m3 --flags
+expect "dequantize f64 exact" "0xfe 0x7e $(rep 31 0x00)" "0x486c000000000000 $(rep 31 0x0000000000000000)" \
+    dequantize -f mxfp8_e4m3 --to f64
+expect "dequantize mxint8 -2" "0x7f 0x80 $(rep 31 0x00)" "0xc0000000 $(rep 31 0x00000000)" \
+    dequantize -f mxint8
+expect "dequantize q8_0" "0x3c00 0x7f 0x81 $(rep 30 0x00)" "0x42fe0000 0xc2fe0000 $(rep 30 0x00000000)" \
+    dequantize -f ggml_q8_0
+# Round trips through both commands, every format name of the issue.
+# (values exact in every element format; ggml_q8_0 and nvfp4 scales are not powers of two)
+for f in mxfp8_e4m3 mxfp8_e5m2 mxfp6_e2m3 mxfp6_e3m2 mxfp4 mxint8 ggml_mxfp4 bfp8_32; do
+    line="0x40c00000 0xc0400000 0x3f000000 $(rep 29 0x3f800000)"
+    printf '%s\n' "$line" | "$T" quantize -f "$f" >"$tmp/q" 2>"$tmp/err" &&
+        "$T" dequantize -f "$f" <"$tmp/q" >"$tmp/d" 2>>"$tmp/err"
+    rc=$?
+    if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/d")" = "$line" ]; then pass; else
+        fail "round trip $f: exit $rc, got '$(cat "$tmp/d")' $(cat "$tmp/err")"; fi
+done
+expect "dequantize nvfp4 tensor scale" "tensor_scale 0x3f800000\n0x38 $(rep 16 0x07)" \
+    "$(rep 16 0x40c00000)" dequantize -f nvfp4
+expect "dequantize nvfp4 scale 2" "tensor_scale 0x40000000\n0x38 $(rep 16 0x0f)" \
+    "$(rep 16 0xc1400000)" dequantize -f nvfp4
+expect_error "quantize wrong count" "$(rep 31 0x0)" 1 "line 1" quantize -f mxfp4
+expect_error "quantize bad value" "$(rep 31 0x0) zz" 1 "line 1" quantize -f mxfp4
+expect_error "dequantize code too wide" "0x7f 0x10 $(rep 31 0x0)" 1 "line 1" dequantize -f mxfp4
+expect_error "dequantize fp6 code too wide" "0x7f 0x40 $(rep 31 0x0)" 1 "line 1" dequantize -f mxfp6_e2m3
+expect_error "quantize unknown format" '' 2 "unknown block format" quantize -f mxfp3
+expect_error "quantize unknown rule" '' 2 "unknown scale rule" quantize -f mxfp4 --scale-rule up
+expect_error "quantize missing format" '' 2 "-f FMT" quantize
+expect_error "dequantize bad --to" '' 2 "--to" dequantize -f mxfp4 --to f16
+expect_error "nvfp4 bad tensor scale" "tensor_scale 0x00000000" 1 "tensor_scale" quantize -f nvfp4
+
 echo "check_cli: $npass passed, $nfail failed"
 [ "$nfail" -eq 0 ] || exit 1
 exit 0

@@ -33,4 +33,38 @@ TPI_HIDDEN void tpi_ref_dec_f32(const tpi_fmt *p, const void *src, float *dst, s
 TPI_HIDDEN void tpi_ref_dec_f64(const tpi_fmt *p, const void *src, double *dst, size_t n,
                                 unsigned *flags);
 
+
+/* ---------------------------------------------------------------- blocks
+ * Parameters of a block format, derived once per call (block_ref.c).  The
+ * struct points into itself (ef.d may be &edesc): initialise it in place
+ * with tpi_blk_init and never copy it. */
+typedef struct tpi_blk {
+    const tp_block_desc *b;
+    int fmt;                /* tp_block_format */
+    int bs;                 /* block size */
+    tp_format_desc edesc;   /* element descriptor for BFP and ggml_q8_0 */
+    tpi_fmt ef;             /* element parameters */
+    int emax;               /* exponent of the element's largest power of two */
+    int mfrac;              /* element fraction bits (EVEN rule) */
+    uint32_t max_sig;       /* significand of the element max, 1.f * 2^23 */
+    int ebits;              /* element storage: 4 (nibbles), 8 (bytes), 16 (uint16_t) */
+} tpi_blk;
+
+/* Fills k for a descriptor that passed tp_block_check. */
+TPI_HIDDEN void tpi_blk_init(tpi_blk *k, const tp_block_desc *b);
+/* Quantises block `blk` from the bs binary32 values x[0..bs-1]; element j
+ * draws stochastic word blk*bs+j of sr (sr NULL unless TP_RSR). */
+TPI_HIDDEN void tpi_ref_block_quant1(const tpi_blk *k, const float *x, size_t blk, uint8_t *scales,
+                                     void *elems, float tensor_scale, tp_scale_rule rule,
+                                     tp_round rnd, const tp_sr *sr, unsigned *flags);
+/* Dequantises block `blk` exactly into out[0..bs-1] (binary64). */
+TPI_HIDDEN void tpi_ref_block_dequant1(const tpi_blk *k, const uint8_t *scales, const void *elems,
+                                       size_t blk, float tensor_scale, double *out,
+                                       unsigned *flags);
+/* Nonzero if some code of blocks [0, nblk) is wider than its format. */
+TPI_HIDDEN int tpi_ref_block_bad_codes(const tpi_blk *k, const uint8_t *scales, const void *elems,
+                                       size_t nblk);
+/* The NVFP4 per-tensor scale of the recipe from amax (finite, >= 0). */
+TPI_HIDDEN float tpi_ref_nvfp4_tensor_scale(int recipe, float amax);
+
 #endif /* TP_REF_H */

@@ -52,6 +52,9 @@ extern const cli_command cli_cmd_formats;
 extern const cli_command cli_cmd_encode;
 extern const cli_command cli_cmd_decode;
 extern const cli_command cli_cmd_demo;
+/* Defined in block_cmd.c. */
+extern const cli_command cli_cmd_quantize;
+extern const cli_command cli_cmd_dequantize;
 
 /* Prints `truepoint CMD --help` text to `fp`. */
 void cli_print_command_help(FILE *fp, const cli_command *c);

@@ -14,6 +14,8 @@ static const cli_command *const commands[] = {
     &cli_cmd_formats,
     &cli_cmd_encode,
     &cli_cmd_decode,
+    &cli_cmd_quantize,
+    &cli_cmd_dequantize,
     &cli_cmd_demo,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
