@@ -19,68 +19,101 @@ static int top_bit(uint64_t x) /* x != 0 */
     return n;
 }
 
-/* The fraction cut off by truncation is rem / 2^shift, with rem < 2^shift
- * (shift may exceed 64: then rem < 2^64 <= 2^(shift-1)).  cmp_half returns
- * <0, 0, >0 as the fraction is below, at or above one half. */
-static int cmp_half(uint64_t rem, int shift)
+/* 128-bit helpers on (hi, lo) pairs; shifts of 128 or more give 0. */
+static void shr128(uint64_t hi, uint64_t lo, int s, uint64_t *rh, uint64_t *rl)
 {
-    if (shift > 64)
-        return -1;
-    uint64_t half = UINT64_C(1) << (shift - 1);
-    return rem < half ? -1 : rem > half;
+    if (s == 0) {
+        *rh = hi;
+        *rl = lo;
+    } else if (s < 64) {
+        *rh = hi >> s;
+        *rl = (lo >> s) | (hi << (64 - s));
+    } else if (s < 128) {
+        *rh = 0;
+        *rl = hi >> (s - 64);
+    } else {
+        *rh = 0;
+        *rl = 0;
+    }
 }
 
-/* Stochastic rounding: up iff fraction * 2^32 > r. */
-static int sr_up(uint64_t rem, int shift, uint32_t r)
+/* Whether (hi, lo) mod 2^k is nonzero (k >= 0). */
+static int low_bits(uint64_t hi, uint64_t lo, int k)
 {
-    if (shift <= 32)
-        return (rem << (32 - shift)) > (uint64_t)r;
-    int s = shift - 32; /* fraction*2^32 = rem / 2^s */
-    uint64_t hi = s >= 64 ? 0 : rem >> s;
-    uint64_t lo = s >= 64 ? rem : rem & ((UINT64_C(1) << s) - 1);
-    return hi > r || (hi == r && lo != 0);
+    if (k <= 0)
+        return 0;
+    if (k < 64)
+        return (lo & ((UINT64_C(1) << k) - 1)) != 0;
+    if (k == 64)
+        return lo != 0;
+    if (k < 128)
+        return lo != 0 || (hi & ((UINT64_C(1) << (k - 64)) - 1)) != 0;
+    return (hi | lo) != 0;
 }
 
-static int round_up(tp_round rnd, int sign, uint64_t c, uint64_t rem, int shift, uint32_t rbits)
+/* A truncation to a multiple of the quantum: the integer t and the cut-off
+ * fraction of a quantum, as frac / 2^64 plus `sticky` (a nonzero amount
+ * below 2^-64). */
+typedef struct cut {
+    uint64_t t;
+    uint64_t frac;
+    int sticky;
+} cut;
+
+/* Truncates (w->hi*2^64 + w->lo [+ sticky]) * 2^w->exp to a multiple of
+ * 2^qe.  Returns 0 if t does not fit in 63 bits.  The sticky part of w must
+ * lie below the quantum (qe >= w->exp), which every caller guarantees. */
+static int truncate(const tpi_wide *w, int qe, cut *k)
 {
-    if (rem == 0)
+    int s = qe - w->exp;
+    k->sticky = w->sticky;
+    if (s <= 0) {
+        if (w->hi != 0 || -s >= 63 || (w->lo >> (63 + s)) != 0)
+            return 0;
+        k->t = w->lo << -s;
+        k->frac = 0;
+        return 1;
+    }
+    uint64_t th, tl;
+    shr128(w->hi, w->lo, s, &th, &tl);
+    if (th != 0 || (tl >> 63) != 0)
+        return 0;
+    k->t = tl;
+    if (s < 64) {
+        k->frac = w->lo << (64 - s);
+    } else {
+        uint64_t fh, fl;
+        shr128(w->hi, w->lo, s - 64, &fh, &fl);
+        k->frac = fl;
+        k->sticky |= low_bits(w->hi, w->lo, s - 64);
+    }
+    return 1;
+}
+
+static int round_up(tp_round rnd, int sign, uint64_t c, const cut *k, uint32_t rbits)
+{
+    const uint64_t half = UINT64_C(1) << 63;
+    if (k->frac == 0 && !k->sticky)
         return 0;
     switch (rnd) {
-    case TP_RNE: {
-        int h = cmp_half(rem, shift);
-        return h > 0 || (h == 0 && (c & 1));
-    }
-    case TP_RNA: return cmp_half(rem, shift) >= 0;
+    case TP_RNE: return k->frac > half || (k->frac == half && (k->sticky || (c & 1)));
+    case TP_RNA: return k->frac >= half;
     case TP_RTZ: return 0;
     case TP_RUP: return !sign;
     case TP_RDN: return sign;
     case TP_RTO: return (c & 1) == 0;
-    case TP_RSR: return sr_up(rem, shift, rbits);
+    case TP_RSR: { /* up iff fraction * 2^32 > r */
+        uint64_t top = k->frac >> 32;
+        int rest = (k->frac & 0xFFFFFFFFu) != 0 || k->sticky;
+        return top > rbits || (top == rbits && rest);
+    }
     }
     return 0;
 }
 
-/* Truncates mant * 2^exp to a multiple of 2^qe: t plus the cut-off fraction
- * (rem, shift).  Returns 0 if t does not fit in 63 bits. */
-static int truncate(uint64_t mant, int exp, int qe, uint64_t *t, uint64_t *rem, int *shift)
+static int inexact(const cut *k)
 {
-    int s = qe - exp;
-    if (s <= 0) {
-        if (-s >= 63 || (mant >> (63 + s)) != 0)
-            return 0;
-        *t = mant << -s;
-        *rem = 0;
-        *shift = 1;
-    } else if (s >= 64) {
-        *t = 0;
-        *rem = mant;
-        *shift = s;
-    } else {
-        *t = mant >> s;
-        *rem = mant & ((UINT64_C(1) << s) - 1);
-        *shift = s;
-    }
-    return 1;
+    return k->frac != 0 || k->sticky;
 }
 
 static uint64_t with_sign(const tpi_fmt *p, int sign, uint64_t mag)
@@ -117,49 +150,95 @@ static uint64_t int_result(const tpi_fmt *p, int64_t v)
     return (uint64_t)v & p->code_mask;
 }
 
-static uint64_t round_int(const tpi_fmt *p, int sign, uint64_t mant, int exp, int is_nan,
-                          int is_inf, tp_round rnd, uint32_t rbits, unsigned *flags)
+static uint64_t int_saturate(const tpi_fmt *p, int sign, unsigned *flags)
 {
-    if (is_nan) {
-        *flags |= TP_FLAG_INVALID;
-        return 0;
-    }
-    int64_t lo = p->imin, hi = p->imax;
-    if (is_inf) {
-        *flags |= TP_FLAG_OVERFLOW | TP_FLAG_INEXACT;
-        return int_result(p, sign ? lo : hi);
-    }
-    if (mant == 0)
-        return 0;
-    uint64_t t, rem;
-    int shift;
-    if (!truncate(mant, exp, p->scale_exp, &t, &rem, &shift)) {
-        *flags |= TP_FLAG_OVERFLOW | TP_FLAG_INEXACT;
-        return int_result(p, sign ? lo : hi);
-    }
-    if (rem != 0)
+    *flags |= TP_FLAG_OVERFLOW | TP_FLAG_INEXACT;
+    return int_result(p, sign ? p->imin : p->imax);
+}
+
+/* Integer formats: a finite nonzero magnitude. */
+static uint64_t round_int(const tpi_fmt *p, int sign, const tpi_wide *w, tp_round rnd,
+                          uint32_t rbits, unsigned *flags)
+{
+    cut k;
+    if (!truncate(w, p->scale_exp, &k))
+        return int_saturate(p, sign, flags);
+    if (inexact(&k))
         *flags |= TP_FLAG_INEXACT;
-    t += (uint64_t)round_up(rnd, sign, t, rem, shift, rbits);
-    uint64_t limit = sign ? (uint64_t)(-lo) : (uint64_t)hi;
-    if (t > limit) {
-        *flags |= TP_FLAG_OVERFLOW | TP_FLAG_INEXACT;
-        return int_result(p, sign ? lo : hi);
-    }
+    uint64_t t = k.t + (uint64_t)round_up(rnd, sign, k.t, &k, rbits);
+    uint64_t limit = sign ? (uint64_t)(-p->imin) : (uint64_t)p->imax;
+    if (t > limit)
+        return int_saturate(p, sign, flags);
     return int_result(p, sign ? -(int64_t)t : (int64_t)t);
 }
 
-uint64_t tpi_ref_round(const tpi_fmt *p, int sign, uint64_t mant, int exp, int is_nan,
-                       int is_inf, tp_round rnd, tp_overflow ovf, uint32_t rbits, unsigned *flags)
+uint64_t tpi_ref_round_wide(const tpi_fmt *p, int sign, const tpi_wide *w, tp_round rnd,
+                            tp_overflow ovf, uint32_t rbits, unsigned *flags)
 {
+    if (w->hi == 0 && w->lo == 0) { /* exact zero (a sticky part needs a nonzero value) */
+        if (p->is_int)
+            return 0;
+        if (p->no_zero) {
+            *flags |= TP_FLAG_INVALID;
+            return p->nan_code;
+        }
+        return sign && p->has_negzero ? with_sign(p, 1, 0) : 0;
+    }
     if (p->is_int)
-        return round_int(p, sign, mant, exp, is_nan, is_inf, rnd, rbits, flags);
+        return round_int(p, sign, w, rnd, rbits, flags);
+    if (!p->d->sign && sign) {
+        *flags |= TP_FLAG_INVALID;
+        return p->has_nan ? p->nan_code : 0;
+    }
+    int m = p->man;
+    int ex = w->exp + (w->hi ? 64 + top_bit(w->hi) : top_bit(w->lo)); /* |x| in [2^ex, 2^(ex+1)) */
+    if (p->no_zero && ex < p->emin) {
+        *flags |= TP_FLAG_UNDERFLOW | TP_FLAG_INEXACT;
+        return 0;
+    }
+    int eb = ex > p->emin ? ex : p->emin; /* binade that sets the quantum */
+    cut k;
+    if (!truncate(w, eb - m, &k)) { /* t < 2^(m+1) always fits */
+        k.t = 0;
+        k.frac = 0;
+    }
+    /* Magnitude code of t, with an unbounded exponent: exponent field
+     * eb + bias, plus the mantissa t - 2^m; for subnormals eb + bias - 1 = 0
+     * and t < 2^m is the code itself. */
+    uint64_t c = (uint64_t)((int64_t)(eb + p->d->bias - 1) * (INT64_C(1) << m) + (int64_t)k.t);
+    if (inexact(&k)) {
+        *flags |= TP_FLAG_INEXACT;
+        if (ex < p->emin)
+            *flags |= TP_FLAG_UNDERFLOW;
+    }
+    c += (uint64_t)round_up(rnd, sign, c, &k, rbits);
+    if (c > p->max_mag) {
+        int to_inf = rnd == TP_RNE || rnd == TP_RNA || rnd == TP_RSR ||
+                     (rnd == TP_RUP && !sign) || (rnd == TP_RDN && sign);
+        *flags |= TP_FLAG_OVERFLOW | TP_FLAG_INEXACT;
+        return overflow_result(p, sign, to_inf, ovf, flags);
+    }
+    if (c == 0)
+        return sign && p->has_negzero ? with_sign(p, 1, 0) : 0;
+    return with_sign(p, sign, c);
+}
 
+uint64_t tpi_ref_round_special(const tpi_fmt *p, int sign, int is_nan, uint64_t payload,
+                               tp_overflow ovf, unsigned *flags)
+{
+    if (p->is_int) {
+        if (is_nan) {
+            *flags |= TP_FLAG_INVALID;
+            return 0;
+        }
+        return int_saturate(p, sign, flags);
+    }
     int m = p->man;
     if (is_nan) {
         switch (p->d->nan) {
         case TP_NAN_IEEE: {
             uint64_t q = UINT64_C(1) << (m - 1);
-            return with_sign(p, sign, p->inf_mag | q | (mant >> (64 - m)));
+            return with_sign(p, sign, p->inf_mag | q | (payload >> (64 - m)));
         }
         case TP_NAN_NONE:
             *flags |= TP_FLAG_INVALID;
@@ -170,57 +249,27 @@ uint64_t tpi_ref_round(const tpi_fmt *p, int sign, uint64_t mant, int exp, int i
             return nan_result(p, sign);
         }
     }
-    int unsigned_fmt = !p->d->sign;
-    if (unsigned_fmt && sign && (mant != 0 || is_inf)) {
+    if (!p->d->sign && sign) {
         *flags |= TP_FLAG_INVALID;
         return p->has_nan ? p->nan_code : 0;
     }
-    if (is_inf) {
-        if (ovf == TP_OVF_NONSAT && p->has_inf)
-            return with_sign(p, sign, p->inf_mag);
-        if (ovf == TP_OVF_NONSAT && p->has_nan) {
-            *flags |= TP_FLAG_INVALID;
-            return nan_result(p, sign);
-        }
-        *flags |= TP_FLAG_OVERFLOW | TP_FLAG_INEXACT;
-        return with_sign(p, sign, p->max_mag);
+    if (ovf == TP_OVF_NONSAT && p->has_inf)
+        return with_sign(p, sign, p->inf_mag);
+    if (ovf == TP_OVF_NONSAT && p->has_nan) {
+        *flags |= TP_FLAG_INVALID;
+        return nan_result(p, sign);
     }
-    if (mant == 0) {
-        if (p->no_zero) {
-            *flags |= TP_FLAG_INVALID;
-            return p->nan_code;
-        }
-        return sign && p->has_negzero ? with_sign(p, 1, 0) : 0;
-    }
+    *flags |= TP_FLAG_OVERFLOW | TP_FLAG_INEXACT;
+    return with_sign(p, sign, p->max_mag);
+}
 
-    int ex = exp + top_bit(mant); /* |x| in [2^ex, 2^(ex+1)) */
-    if (p->no_zero && ex < p->emin) {
-        *flags |= TP_FLAG_UNDERFLOW | TP_FLAG_INEXACT;
-        return 0;
-    }
-    int eb = ex > p->emin ? ex : p->emin; /* binade that sets the quantum */
-    uint64_t t = 0, rem = 0;
-    int shift = 1;
-    truncate(mant, exp, eb - m, &t, &rem, &shift); /* t < 2^(m+1): always fits */
-    /* Magnitude code of t, with an unbounded exponent: exponent field
-     * eb + bias, plus the mantissa t - 2^m; for subnormals eb + bias - 1 = 0
-     * and t < 2^m is the code itself. */
-    uint64_t c = (uint64_t)((int64_t)(eb + p->d->bias - 1) * (INT64_C(1) << m) + (int64_t)t);
-    if (rem != 0) {
-        *flags |= TP_FLAG_INEXACT;
-        if (ex < p->emin)
-            *flags |= TP_FLAG_UNDERFLOW;
-    }
-    c += (uint64_t)round_up(rnd, sign, c, rem, shift, rbits);
-    if (c > p->max_mag) {
-        int to_inf = rnd == TP_RNE || rnd == TP_RNA || rnd == TP_RSR ||
-                     (rnd == TP_RUP && !sign) || (rnd == TP_RDN && sign);
-        *flags |= TP_FLAG_OVERFLOW | TP_FLAG_INEXACT;
-        return overflow_result(p, sign, to_inf, ovf, flags);
-    }
-    if (c == 0)
-        return sign && p->has_negzero ? with_sign(p, 1, 0) : 0;
-    return with_sign(p, sign, c);
+uint64_t tpi_ref_round(const tpi_fmt *p, int sign, uint64_t mant, int exp, int is_nan,
+                       int is_inf, tp_round rnd, tp_overflow ovf, uint32_t rbits, unsigned *flags)
+{
+    if (is_nan || is_inf)
+        return tpi_ref_round_special(p, sign, is_nan, mant, ovf, flags);
+    tpi_wide w = {0, mant, exp, 0};
+    return tpi_ref_round_wide(p, sign, &w, rnd, ovf, rbits, flags);
 }
 
 uint64_t tpi_ref_encode1_f64(const tpi_fmt *p, double x, tp_round rnd, tp_overflow ovf,

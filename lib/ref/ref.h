@@ -7,6 +7,23 @@
 
 #include "internal.h"
 
+/* An exact magnitude (hi * 2^64 + lo) * 2^exp, plus, if `sticky`, a nonzero
+ * amount below 2^exp (then hi:lo must be nonzero and have at least 64 bits
+ * below the target's rounding point: top bit at 127 suffices). */
+typedef struct tpi_wide {
+    uint64_t hi, lo;
+    int exp;
+    int sticky;
+} tpi_wide;
+
+/* Rounds sign * w to the format: the one rounding of doc/semantics.md for a
+ * finite value (zero included).  Returns the code; ORs flags. */
+TPI_HIDDEN uint64_t tpi_ref_round_wide(const tpi_fmt *p, int sign, const tpi_wide *w, tp_round rnd,
+                                       tp_overflow ovf, uint32_t rbits, unsigned *flags);
+/* The code for a NaN (payload left-aligned in 64 bits) or an infinity. */
+TPI_HIDDEN uint64_t tpi_ref_round_special(const tpi_fmt *p, int sign, int is_nan, uint64_t payload,
+                                          tp_overflow ovf, unsigned *flags);
+
 /* Rounds sign * mant * 2^exp (mant < 2^64, exact) to the format.  `nan` and
  * `inf` select a NaN (with its sign and a 64-bit left-aligned payload in
  * mant) or an infinity instead.  Returns the code; ORs flags. */
