@@ -59,7 +59,9 @@ typedef enum tp_status {
     TP_ERR_DESCRIPTOR = 7,   /**< a user format descriptor is inconsistent */
     TP_ERR_CODE = 8,         /**< an input code has bits set beyond its format's width */
     TP_ERR_ARG = 9,          /**< another argument is out of its documented range */
-    TP_ERR_NAME = 10         /**< a name does not denote anything known */
+    TP_ERR_NAME = 10,        /**< a name does not denote anything known */
+    TP_ERR_RANGE = 11,       /**< a term lies outside an accumulator's window (nothing was added) */
+    TP_ERR_DATA = 12         /**< malformed serialized data */
 } tp_status;
 
 /** A static English description of a status ("unknown status" for a value
@@ -550,6 +552,127 @@ TP_API tp_status tp_block_dequantize_2d_f32(const tp_block_desc *b, const uint8_
  *  1 when amax = 0.  TP_ERR_FORMAT if `b` is not NVFP4. */
 TP_API tp_status tp_nvfp4_tensor_scale(const tp_block_desc *b, const float *src, size_t n,
                                        float *out);
+/** @} */
+
+/** @defgroup acc Exact accumulators
+ *
+ *  Sums are exact: every term (a value, or the exact product of two values)
+ *  is added without any rounding, and the result is rounded once, by
+ *  tp_acc_round / tp_acc128_round, to any format in any mode with the
+ *  semantics of doc/semantics.md (the same answer as MPFR computing the exact
+ *  value and rounding it with mpfr_subnormalize to the format).  The result
+ *  does not depend on the order of the terms, on how they were split across
+ *  accumulators that were merged, or on the ISA.
+ *
+ *  Special values follow IEEE 754: a NaN term, +Inf plus -Inf, or a product
+ *  0 x Inf makes the sum NaN (rounded to the format's NaN, or as
+ *  doc/semantics.md says for NaN into a format without NaN); otherwise an
+ *  infinite term makes it +-Inf.  Rounding a NaN made by an invalid
+ *  operation (+Inf plus -Inf, 0 x Inf) raises TP_FLAG_INVALID; a NaN that
+ *  was only propagated from a NaN term raises nothing.  An exact zero sum is -0 if every term was a
+ *  zero with a negative sign (so -0 + -0 = -0), -0 under TP_RDN when terms
+ *  cancelled, and +0 otherwise (also for no terms at all).
+ *  @{ */
+
+/** The full-range accumulator: exact for sums of binary64 values and of
+ *  products of any two supported values (binary64 x binary64 included, a
+ *  window of 2^-2148 .. 2^2048 plus 64 carry bits, so at least 2^62 terms).
+ *  A fixed-size value: place it on the stack, in an array or in shared
+ *  memory; copy it with memcpy.  Initialise it with tp_acc_init.  Each add
+ *  costs O(1) amortised. */
+#define TP_ACC_WORDS 144
+typedef struct tp_acc {
+    uint64_t w[TP_ACC_WORDS]; /**< opaque */
+} tp_acc;
+
+/** Size in bytes of the portable serialisation of a tp_acc (the same bytes
+ *  on every platform and endianness for the same exact value). */
+#define TP_ACC_SERIAL_BYTES 1096
+
+TP_API tp_status tp_acc_init(tp_acc *a);
+/** Adds one binary64 value exactly. */
+TP_API tp_status tp_acc_add_f64(tp_acc *a, double x);
+/** Adds n binary64 values exactly (TP_ERR_NULL for NULL x with n > 0). */
+TP_API tp_status tp_acc_add_f64_array(tp_acc *a, const double *x, size_t n);
+/** Adds the exact product x * y of two binary64 values. */
+TP_API tp_status tp_acc_add_prod_f64(tp_acc *a, double x, double y);
+/** Adds the value of one code of format d (any built-in or user format). */
+TP_API tp_status tp_acc_add_code(tp_acc *a, const tp_format_desc *d, uint64_t code);
+/** Adds the exact product of two codes of formats da and db. */
+TP_API tp_status tp_acc_add_prod_codes(tp_acc *a, const tp_format_desc *da, uint64_t ca,
+                                       const tp_format_desc *db, uint64_t cb);
+/** dst += src, exactly (src unchanged; dst == src is allowed and doubles it). */
+TP_API tp_status tp_acc_merge(tp_acc *dst, const tp_acc *src);
+/** a = -a (NaN stays NaN; +-Inf and the signs of zero swap). */
+TP_API tp_status tp_acc_negate(tp_acc *a);
+/** Rounds the exact value once to format `out`.  `rbits` is the random
+ *  word for TP_RSR.  The code travels in a uint64_t (binary64 bits for TP_F64). */
+TP_API tp_status tp_acc_round(const tp_acc *a, const tp_format_desc *out, tp_round rnd,
+                              tp_overflow ovf, uint32_t rbits, uint64_t *code, unsigned *flags);
+/** Writes TP_ACC_SERIAL_BYTES bytes (TP_ERR_ARG if len is smaller). */
+TP_API tp_status tp_acc_serialize(const tp_acc *a, uint8_t *buf, size_t len);
+/** Reads a serialisation; malformed or inconsistent bytes give TP_ERR_DATA
+ *  and leave *a unchanged. */
+TP_API tp_status tp_acc_deserialize(tp_acc *a, const uint8_t *buf, size_t len);
+
+/** The narrow accumulator: the 128-bit fixed-point core, with its least
+ *  significant bit at 2^-48.  It holds every value and every product of two
+ *  values of the formats of 16 bits or fewer whose products lie in
+ *  [2^-48, 2^32] in magnitude (binary16, the FP8 family, FP6, FP4, int8,
+ *  int4, uint4, mxint8, ue4m3) exactly, with at least 2^47 terms of carry
+ *  headroom at binary16's largest product and at least 2^40 for every
+ *  narrower format.  A term outside the window (a bfloat16 or e8m0 value,
+ *  a binary16 subnormal times a small value, ...) is never added silently
+ *  wrong: the add returns TP_ERR_RANGE and changes nothing, and
+ *  tp_acc128_to_acc escalates to the full-range accumulator. */
+typedef struct tp_acc128 {
+    uint64_t lo, hi;  /**< two's complement, LSB 2^-48 (opaque) */
+    uint32_t state;   /**< special-value and signed-zero state (opaque) */
+    uint32_t reserved;
+} tp_acc128;
+
+TP_API tp_status tp_acc128_init(tp_acc128 *a);
+TP_API tp_status tp_acc128_add_code(tp_acc128 *a, const tp_format_desc *d, uint64_t code);
+TP_API tp_status tp_acc128_add_prod_codes(tp_acc128 *a, const tp_format_desc *da, uint64_t ca,
+                                          const tp_format_desc *db, uint64_t cb);
+/** dst += src; TP_ERR_RANGE (dst unchanged) if the 128-bit sum would wrap. */
+TP_API tp_status tp_acc128_merge(tp_acc128 *dst, const tp_acc128 *src);
+TP_API tp_status tp_acc128_round(const tp_acc128 *a, const tp_format_desc *out, tp_round rnd,
+                                 tp_overflow ovf, uint32_t rbits, uint64_t *code, unsigned *flags);
+/** dst += the exact value of src (escalation to the full-range accumulator). */
+TP_API tp_status tp_acc128_to_acc(const tp_acc128 *src, tp_acc *dst);
+/** @} */
+
+/** @defgroup dot Exact dot products
+ *
+ *  The exact sum of the exact products, rounded once to `out` (see the
+ *  accumulator group for NaN, Inf and signed zeros).  For TP_RSR the random
+ *  word is sr->bits[0], or tp_sr_word(sr->seed, sr->counter).
+ *  Strides count elements (codes of the format's storage size) and must be
+ *  at least 1 (TP_ERR_ARG otherwise).  Any pair of formats may be mixed.
+ *  @{ */
+TP_API tp_status tp_dot(const tp_format_desc *da, const void *a, size_t inca,
+                        const tp_format_desc *db, const void *b, size_t incb, size_t n,
+                        const tp_format_desc *out, tp_round rnd, tp_overflow ovf,
+                        const tp_sr *sr, uint64_t *result, unsigned *flags);
+/** As tp_dot, adding the exact dot product into `acc` instead of rounding. */
+TP_API tp_status tp_dot_acc(const tp_format_desc *da, const void *a, size_t inca,
+                            const tp_format_desc *db, const void *b, size_t incb, size_t n,
+                            tp_acc *acc);
+/** Exact dot product of two block-format vectors of n values (n a multiple
+ *  of both block sizes), in the storage of tp_block_quantize_f32; `tsa`/`tsb`
+ *  are the NVFP4 tensor scales (ignored otherwise).  With bb == NULL, `eb`
+ *  is a binary32 array (block format x binary32) and sb, tsb are ignored.
+ *  Block scales combine as integer exponents: nothing overflows or flushes
+ *  before the final rounding.  A NaN block scale makes the result NaN. */
+TP_API tp_status tp_block_dot(const tp_block_desc *ba, const uint8_t *sa, const void *ea, float tsa,
+                              const tp_block_desc *bb, const uint8_t *sb, const void *eb, float tsb,
+                              size_t n, const tp_format_desc *out, tp_round rnd, tp_overflow ovf,
+                              const tp_sr *sr, uint64_t *result, unsigned *flags);
+/** As tp_block_dot, adding into `acc`. */
+TP_API tp_status tp_block_dot_acc(const tp_block_desc *ba, const uint8_t *sa, const void *ea,
+                                  float tsa, const tp_block_desc *bb, const uint8_t *sb,
+                                  const void *eb, float tsb, size_t n, tp_acc *acc);
 /** @} */
 
 /** @defgroup isa Kernel selection

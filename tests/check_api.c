@@ -276,7 +276,8 @@ START_TEST(test_status_strings)
 {
     static const tp_status all[] = {
         TP_OK, TP_ERR_NULL, TP_ERR_FORMAT, TP_ERR_ROUND, TP_ERR_POLICY, TP_ERR_ALIAS,
-        TP_ERR_SIZE, TP_ERR_DESCRIPTOR, TP_ERR_CODE, TP_ERR_ARG, TP_ERR_NAME
+        TP_ERR_SIZE, TP_ERR_DESCRIPTOR, TP_ERR_CODE, TP_ERR_ARG, TP_ERR_NAME, TP_ERR_RANGE,
+        TP_ERR_DATA
     };
     const size_t n = sizeof all / sizeof all[0];
     const char *unknown;
@@ -286,6 +287,8 @@ START_TEST(test_status_strings)
     ck_assert_int_eq(TP_OK, 0);
     ck_assert_int_eq(TP_ERR_NULL, 1);
     ck_assert_int_eq(TP_ERR_NAME, 10);
+    ck_assert_int_eq(TP_ERR_RANGE, 11);
+    ck_assert_int_eq(TP_ERR_DATA, 12);
     for (i = 0; i < n; i++) {
         const char *s = tp_status_string(all[i]);
         ck_assert_ptr_nonnull(s);
@@ -296,9 +299,9 @@ START_TEST(test_status_strings)
             ck_assert_msg(strcmp(s, tp_status_string(all[j])) != 0, "statuses %d and %d share \"%s\"",
                           (int)all[i], (int)all[j], s);
     }
-    unknown = tp_status_string((tp_status)11);
+    unknown = tp_status_string((tp_status)13);
     ck_assert_ptr_nonnull(unknown);
-    ck_assert_msg(strstr(unknown, "unknown") != NULL, "status 11 gives \"%s\"", unknown);
+    ck_assert_msg(strstr(unknown, "unknown") != NULL, "status 13 gives \"%s\"", unknown);
     ck_assert_ptr_nonnull(tp_status_string((tp_status)-1));
     ck_assert_msg(strstr(tp_status_string((tp_status)-1), "unknown") != NULL, "status -1");
     ck_assert_ptr_nonnull(tp_status_string((tp_status)100000));

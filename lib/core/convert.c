@@ -55,8 +55,10 @@ static void merge_flags(unsigned *flags, unsigned f)
         *flags |= f;
 }
 
-tp_status tp_encode_f32_desc(const tp_format_desc *d, const float *src, void *dst, size_t n,
-                             tp_round rnd, tp_overflow ovf, const tp_sr *sr, unsigned *flags)
+/* The shared body of the encoders: src holds n binary32 (wide == 0) or
+ * binary64 (wide == 1) values. */
+static tp_status encode(const tp_format_desc *d, const void *src, int wide, void *dst, size_t n,
+                        tp_round rnd, tp_overflow ovf, const tp_sr *sr, unsigned *flags)
 {
     tpi_fmt p;
     int slot;
@@ -65,40 +67,33 @@ tp_status tp_encode_f32_desc(const tp_format_desc *d, const float *src, void *ds
         st = check_mode(rnd, ovf, sr);
     if (st != TP_OK || n == 0)
         return st;
-    st = check_buffers(src, sizeof(float), dst, tpi_code_size(d), n);
+    st = check_buffers(src, wide ? sizeof(double) : sizeof(float), dst, tpi_code_size(d), n);
     if (st != TP_OK)
         return st;
     unsigned f = 0;
     tp_overflow o = tpi_resolve_ovf(&p, ovf);
-    if (slot >= 0)
-        tpi_kernels_get()->enc_f32[slot](&p, src, dst, n, rnd, o, sr, &f);
-    else
-        tpi_ref_enc_f32(&p, src, dst, n, rnd, o, sr, &f);
+    const tpi_kernels *k = tpi_kernels_get();
+    if (wide) {
+        tpi_enc_f64_fn fn = slot >= 0 ? k->enc_f64[slot] : tpi_ref_enc_f64;
+        fn(&p, (const double *)src, dst, n, rnd, o, sr, &f);
+    } else {
+        tpi_enc_f32_fn fn = slot >= 0 ? k->enc_f32[slot] : tpi_ref_enc_f32;
+        fn(&p, (const float *)src, dst, n, rnd, o, sr, &f);
+    }
     merge_flags(flags, f);
     return TP_OK;
+}
+
+tp_status tp_encode_f32_desc(const tp_format_desc *d, const float *src, void *dst, size_t n,
+                             tp_round rnd, tp_overflow ovf, const tp_sr *sr, unsigned *flags)
+{
+    return encode(d, src, 0, dst, n, rnd, ovf, sr, flags);
 }
 
 tp_status tp_encode_f64_desc(const tp_format_desc *d, const double *src, void *dst, size_t n,
                              tp_round rnd, tp_overflow ovf, const tp_sr *sr, unsigned *flags)
 {
-    tpi_fmt p;
-    int slot;
-    tp_status st = resolve(d, &p, &slot);
-    if (st == TP_OK)
-        st = check_mode(rnd, ovf, sr);
-    if (st != TP_OK || n == 0)
-        return st;
-    st = check_buffers(src, sizeof(double), dst, tpi_code_size(d), n);
-    if (st != TP_OK)
-        return st;
-    unsigned f = 0;
-    tp_overflow o = tpi_resolve_ovf(&p, ovf);
-    if (slot >= 0)
-        tpi_kernels_get()->enc_f64[slot](&p, src, dst, n, rnd, o, sr, &f);
-    else
-        tpi_ref_enc_f64(&p, src, dst, n, rnd, o, sr, &f);
-    merge_flags(flags, f);
-    return TP_OK;
+    return encode(d, src, 1, dst, n, rnd, ovf, sr, flags);
 }
 
 /* TP_ERR_CODE if any code has bits beyond the format's width. */
@@ -133,52 +128,47 @@ static tp_status check_codes(const tpi_fmt *p, const void *src, size_t n)
     return (any & bad) ? TP_ERR_CODE : TP_OK;
 }
 
-tp_status tp_decode_f32_desc(const tp_format_desc *d, const void *src, float *dst, size_t n,
-                             unsigned *flags)
+/* The shared body of the decoders (to binary64 if wide). */
+static tp_status decode(const tp_format_desc *d, const void *src, void *dst, int wide, size_t n,
+                        unsigned *flags)
 {
     tpi_fmt p;
     int slot;
     tp_status st = resolve(d, &p, &slot);
     if (st != TP_OK)
         return st;
-    if (d->bits > 32)
+    if (!wide && d->bits > 32)
         return TP_ERR_FORMAT; /* binary64 to binary32 would round */
     if (n == 0)
         return TP_OK;
-    st = check_buffers(src, tpi_code_size(d), dst, sizeof(float), n);
+    st = check_buffers(src, tpi_code_size(d), dst, wide ? sizeof(double) : sizeof(float), n);
     if (st == TP_OK)
         st = check_codes(&p, src, n);
     if (st != TP_OK)
         return st;
     unsigned f = 0;
-    if (slot >= 0)
-        tpi_kernels_get()->dec_f32[slot](&p, src, dst, n, &f);
-    else
-        tpi_ref_dec_f32(&p, src, dst, n, &f);
+    const tpi_kernels *k = tpi_kernels_get();
+    if (wide) {
+        tpi_dec_f64_fn fn = slot >= 0 ? k->dec_f64[slot] : tpi_ref_dec_f64;
+        fn(&p, src, (double *)dst, n, &f);
+    } else {
+        tpi_dec_f32_fn fn = slot >= 0 ? k->dec_f32[slot] : tpi_ref_dec_f32;
+        fn(&p, src, (float *)dst, n, &f);
+    }
     merge_flags(flags, f);
     return TP_OK;
+}
+
+tp_status tp_decode_f32_desc(const tp_format_desc *d, const void *src, float *dst, size_t n,
+                             unsigned *flags)
+{
+    return decode(d, src, dst, 0, n, flags);
 }
 
 tp_status tp_decode_f64_desc(const tp_format_desc *d, const void *src, double *dst, size_t n,
                              unsigned *flags)
 {
-    tpi_fmt p;
-    int slot;
-    tp_status st = resolve(d, &p, &slot);
-    if (st != TP_OK || n == 0)
-        return st;
-    st = check_buffers(src, tpi_code_size(d), dst, sizeof(double), n);
-    if (st == TP_OK)
-        st = check_codes(&p, src, n);
-    if (st != TP_OK)
-        return st;
-    unsigned f = 0;
-    if (slot >= 0)
-        tpi_kernels_get()->dec_f64[slot](&p, src, dst, n, &f);
-    else
-        tpi_ref_dec_f64(&p, src, dst, n, &f);
-    merge_flags(flags, f);
-    return TP_OK;
+    return decode(d, src, dst, 1, n, flags);
 }
 
 tp_status tp_encode_f32(tp_format f, const float *src, void *dst, size_t n, tp_round rnd,

@@ -98,6 +98,8 @@ static void build_table(void)
         k->dec_f32[f] = tpi_ref_dec_f32;
         k->dec_f64[f] = tpi_ref_dec_f64;
     }
+    tpi_install_ref_block(k);
+    tpi_install_ref_dot(k);
     tp_isa isa = built_best(cpu_best());
     tp_isa cap = requested_cap();
     if (isa > cap)
@@ -106,12 +108,16 @@ static void build_table(void)
 #if defined(TP_HAVE_AVX2)
     if (isa >= TP_ISA_AVX2) {
         tpi_install_avx2(k);
+        tpi_install_avx2_block(k);
+        tpi_install_avx2_dot(k);
         k->isa = TP_ISA_AVX2;
     }
 #endif
 #if defined(TP_HAVE_AVX512)
     if (isa >= TP_ISA_AVX512) {
         tpi_install_avx512(k);
+        tpi_install_avx512_block(k);
+        tpi_install_avx512_dot(k);
         k->isa = TP_ISA_AVX512;
     }
 #endif

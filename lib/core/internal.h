@@ -63,6 +63,40 @@ typedef void (*tpi_dec_f32_fn)(const tpi_fmt *p, const void *src, float *dst, si
 typedef void (*tpi_dec_f64_fn)(const tpi_fmt *p, const void *src, double *dst, size_t n,
                                unsigned *flags);
 
+/* 64 x 64 -> 128-bit unsigned product, portable (no __int128). */
+static inline void tpi_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
+{
+    uint64_t a0 = a & 0xFFFFFFFFu, a1 = a >> 32, b0 = b & 0xFFFFFFFFu, b1 = b >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t mid = (p00 >> 32) + (p01 & 0xFFFFFFFFu) + (p10 & 0xFFFFFFFFu);
+    *lo = (mid << 32) | (p00 & 0xFFFFFFFFu);
+    *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+}
+
+/* Exact accumulation shared by the accumulators and the dot kernels
+ * (lib/ref/acc_ref.c).  tpi_acc_add_wide adds sign * (hi*2^64 + lo) * 2^exp
+ * for any exp >= -2200 and value < 2^2050 (every product of two supported
+ * values).  tpi_acc_add_special records a term that is not finite-nonzero:
+ * TPI_ACC_NAN, TPI_ACC_PINF, TPI_ACC_NINF, TPI_ACC_PZERO, TPI_ACC_NZERO or
+ * TPI_ACC_INVALID. */
+enum { TPI_ACC_NAN, TPI_ACC_PINF, TPI_ACC_NINF, TPI_ACC_PZERO, TPI_ACC_NZERO,
+       TPI_ACC_INVALID /* a NaN made by an invalid operation (0 x Inf): rounds with TP_FLAG_INVALID */ };
+TPI_HIDDEN void tpi_acc_add_wide(tp_acc *a, int sign, uint64_t hi, uint64_t lo, int exp);
+TPI_HIDDEN void tpi_acc_add_special(tp_acc *a, int kind);
+
+/* Block kernels over nblk whole blocks (struct tpi_blk: lib/ref/ref.h). */
+struct tpi_blk;
+typedef void (*tpi_blk_quant_fn)(const struct tpi_blk *k, const float *src, size_t nblk,
+                                 float tensor_scale, uint8_t *scales, void *elems,
+                                 tp_scale_rule rule, tp_round rnd, const tp_sr *sr,
+                                 unsigned *flags);
+typedef void (*tpi_blk_dequant_fn)(const struct tpi_blk *k, const uint8_t *scales,
+                                   const void *elems, size_t nblk, float tensor_scale, float *dst,
+                                   unsigned *flags);
+/* Exact dot product of two arrays of built-in formats, added into acc. */
+typedef void (*tpi_dot_fn)(const tpi_fmt *pa, const void *a, size_t inca, const tpi_fmt *pb,
+                           const void *b, size_t incb, size_t n, tp_acc *acc);
+
 /* The dispatch table: every slot is always valid. */
 typedef struct tpi_kernels {
     tp_isa isa;
@@ -70,12 +104,22 @@ typedef struct tpi_kernels {
     tpi_enc_f64_fn enc_f64[TP_FORMAT_COUNT];
     tpi_dec_f32_fn dec_f32[TP_FORMAT_COUNT];
     tpi_dec_f64_fn dec_f64[TP_FORMAT_COUNT];
+    tpi_blk_quant_fn blk_quant[TP_BLOCK_FORMAT_COUNT];
+    tpi_blk_dequant_fn blk_dequant[TP_BLOCK_FORMAT_COUNT];
+    tpi_dot_fn dot[TP_FORMAT_COUNT][TP_FORMAT_COUNT];
 } tpi_kernels;
 
 TPI_HIDDEN const tpi_kernels *tpi_kernels_get(void);
 
-/* Per-ISA installers: overwrite the slots they implement. */
-TPI_HIDDEN void tpi_install_avx2(tpi_kernels *k);
+/* Installers.  The reference ones fill every slot of their group; the
+ * per-ISA ones overwrite the slots they implement. */
+TPI_HIDDEN void tpi_install_ref_block(tpi_kernels *k);   /* lib/ref/block_ref.c */
+TPI_HIDDEN void tpi_install_ref_dot(tpi_kernels *k);     /* lib/ref/dot_ref.c */
+TPI_HIDDEN void tpi_install_avx2(tpi_kernels *k);        /* codecs */
 TPI_HIDDEN void tpi_install_avx512(tpi_kernels *k);
+TPI_HIDDEN void tpi_install_avx2_block(tpi_kernels *k);
+TPI_HIDDEN void tpi_install_avx512_block(tpi_kernels *k);
+TPI_HIDDEN void tpi_install_avx2_dot(tpi_kernels *k);
+TPI_HIDDEN void tpi_install_avx512_dot(tpi_kernels *k);
 
 #endif /* TP_INTERNAL_H */

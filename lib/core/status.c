@@ -18,6 +18,8 @@ const char *tp_status_string(tp_status s)
     case TP_ERR_CODE: return "code has bits beyond its format's width";
     case TP_ERR_ARG: return "argument out of range";
     case TP_ERR_NAME: return "unknown name";
+    case TP_ERR_RANGE: return "term outside the accumulator's window";
+    case TP_ERR_DATA: return "malformed serialized data";
     }
     return "unknown status";
 }

@@ -355,6 +355,48 @@ static int64_t int_value(const tpi_fmt *p, uint64_t code)
     return (int64_t)code;
 }
 
+void tpi_ref_unpack(const tpi_fmt *p, uint64_t code, tpi_val *v, unsigned *flags)
+{
+    v->sign = 0;
+    v->mant = 0;
+    v->exp = 0;
+    if (p->is_int) {
+        int64_t k = int_value(p, code);
+        v->sign = k < 0;
+        v->mant = k < 0 ? (uint64_t)(-k) : (uint64_t)k;
+        v->exp = p->scale_exp;
+        v->cls = k ? TPI_FINITE : TPI_ZERO;
+        return;
+    }
+    uint64_t mag = 0;
+    int sign = 0;
+    switch (classify(p, code, &sign, &mag, flags)) {
+    case DEC_INF:
+        v->cls = TPI_INF;
+        v->sign = sign;
+        return;
+    case DEC_NAN:
+    case DEC_NAN_CANON:
+        v->cls = TPI_NAN;
+        v->sign = sign;
+        return;
+    default:
+        break;
+    }
+    int m = p->man;
+    uint64_t field = mag >> m, frac = mag & ((UINT64_C(1) << m) - 1);
+    v->sign = sign;
+    if (field == 0 && !p->no_zero) {
+        v->cls = frac ? TPI_FINITE : TPI_ZERO;
+        v->mant = frac;
+        v->exp = p->emin - m;
+    } else {
+        v->cls = TPI_FINITE;
+        v->mant = (UINT64_C(1) << m) | frac;
+        v->exp = (int)field - p->d->bias - m;
+    }
+}
+
 double tpi_ref_decode1(const tpi_fmt *p, uint64_t code, unsigned *flags)
 {
     if (p->is_int)

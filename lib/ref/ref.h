@@ -37,6 +37,52 @@ TPI_HIDDEN uint64_t tpi_ref_encode1_f32(const tpi_fmt *p, float x, tp_round rnd,
 TPI_HIDDEN double tpi_ref_decode1(const tpi_fmt *p, uint64_t code, unsigned *flags);
 TPI_HIDDEN float tpi_ref_decode1_f32(const tpi_fmt *p, uint64_t code, unsigned *flags);
 
+/* The exact value of a code: cls is TPI_ZERO, TPI_FINITE (|x| = mant * 2^exp,
+ * mant != 0), TPI_INF or TPI_NAN; sign is the sign bit (for NaN: of the code). */
+enum { TPI_ZERO = 0, TPI_FINITE = 1, TPI_INF = 2, TPI_NAN = 3 };
+typedef struct tpi_val {
+    int cls;
+    int sign;
+    uint64_t mant;
+    int exp;
+} tpi_val;
+/* Unpacks a code (which must fit the format's width).  UE4M3 codes >= 0x80
+ * unpack as NaN and raise TP_FLAG_INVALID. */
+TPI_HIDDEN void tpi_ref_unpack(const tpi_fmt *p, uint64_t code, tpi_val *v, unsigned *flags);
+
+/* The accumulators (lib/ref/acc_ref.c; semantics in doc/accumulators.md).
+ * The acc128 adds and merge return nonzero, changing nothing, for a term
+ * outside the narrow window or a sum that would wrap. */
+TPI_HIDDEN void tpi_ref_acc_init(tp_acc *a);
+TPI_HIDDEN void tpi_ref_acc_add_f64(tp_acc *a, double x);
+TPI_HIDDEN void tpi_ref_acc_add_f64_array(tp_acc *a, const double *x, size_t n);
+TPI_HIDDEN void tpi_ref_acc_add_prod_f64(tp_acc *a, double x, double y);
+TPI_HIDDEN void tpi_ref_acc_add_val(tp_acc *a, const tpi_val *v);
+TPI_HIDDEN void tpi_ref_acc_add_prod_val(tp_acc *a, const tpi_val *x, const tpi_val *y);
+TPI_HIDDEN void tpi_ref_acc_merge(tp_acc *dst, const tp_acc *src);
+TPI_HIDDEN void tpi_ref_acc_negate(tp_acc *a);
+TPI_HIDDEN uint64_t tpi_ref_acc_round(const tp_acc *a, const tpi_fmt *p, tp_round rnd,
+                                      tp_overflow ovf, uint32_t rbits, unsigned *flags);
+TPI_HIDDEN void tpi_ref_acc_serialize(const tp_acc *a, uint8_t *buf);
+TPI_HIDDEN int tpi_ref_acc_deserialize(tp_acc *a, const uint8_t *buf);
+TPI_HIDDEN void tpi_ref_acc128_init(tp_acc128 *a);
+TPI_HIDDEN int tpi_ref_acc128_add_val(tp_acc128 *a, const tpi_val *v);
+TPI_HIDDEN int tpi_ref_acc128_add_prod_val(tp_acc128 *a, const tpi_val *x, const tpi_val *y);
+TPI_HIDDEN int tpi_ref_acc128_merge(tp_acc128 *dst, const tp_acc128 *src);
+TPI_HIDDEN uint64_t tpi_ref_acc128_round(const tp_acc128 *a, const tpi_fmt *p, tp_round rnd,
+                                         tp_overflow ovf, uint32_t rbits, unsigned *flags);
+TPI_HIDDEN void tpi_ref_acc128_to_acc(const tp_acc128 *src, tp_acc *dst);
+
+
+/* Dot products (lib/ref/dot_ref.c).  tpi_ref_dot_generic is the reference
+ * element dot; tpi_dot_add_f64 / tpi_dot_add_i64 add an exact binary64
+ * value / m * 2^exp; tpi_ref_block_dot is the reference block dot. */
+TPI_HIDDEN void tpi_ref_dot_generic(const tpi_fmt *pa, const void *a, size_t inca,
+                                    const tpi_fmt *pb, const void *b, size_t incb, size_t n,
+                                    tp_acc *acc);
+TPI_HIDDEN void tpi_dot_add_f64(tp_acc *acc, double x);
+TPI_HIDDEN void tpi_dot_add_i64(tp_acc *acc, int64_t m, int exp);
+
 /* Code storage helpers (1, 2, 4 or 8 bytes per code). */
 TPI_HIDDEN uint64_t tpi_load_code(const void *src, size_t i, size_t size);
 TPI_HIDDEN void tpi_store_code(void *dst, size_t i, size_t size, uint64_t c);
@@ -83,5 +129,9 @@ TPI_HIDDEN int tpi_ref_block_bad_codes(const tpi_blk *k, const uint8_t *scales, 
                                        size_t nblk);
 /* The NVFP4 per-tensor scale of the recipe from amax (finite, >= 0). */
 TPI_HIDDEN float tpi_ref_nvfp4_tensor_scale(int recipe, float amax);
+
+TPI_HIDDEN void tpi_ref_block_dot(const tpi_blk *ka, const uint8_t *sa, const void *ea, float tsa,
+                                  const tpi_blk *kb, const uint8_t *sb, const void *eb, float tsb,
+                                  size_t n, tp_acc *acc, unsigned *flags);
 
 #endif /* TP_REF_H */
