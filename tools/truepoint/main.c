@@ -10,6 +10,9 @@
 
 #include "cli.h"
 
+extern const cli_command cli_cmd_sum; /* acc_cmd.c */
+extern const cli_command cli_cmd_dot; /* dot_cmd.c */
+
 static const cli_command *const commands[] = {
     &cli_cmd_formats,
     &cli_cmd_encode,
@@ -17,6 +20,8 @@ static const cli_command *const commands[] = {
     &cli_cmd_quantize,
     &cli_cmd_dequantize,
     &cli_cmd_demo,
+    &cli_cmd_sum,
+    &cli_cmd_dot,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
