@@ -1,8 +1,11 @@
 /*
  * block.c -- block format entry points (OCP MX, NVFP4, BFP, ggml layouts):
- * descriptors, names, argument checks, then the reference kernels of
- * lib/ref/block_ref.c.  The rules are documented in include/truepoint.h and
- * doc/blocks.md.
+ * descriptors, names, argument checks, then the kernels of the dispatch
+ * table (blk_quant / blk_dequant; the reference ones are in
+ * lib/ref/block_ref.c).  Every format goes through the slots, which carry
+ * the NVFP4 tensor scale; binary64 output calls the reference directly (the
+ * slots write binary32).  The rules are documented in include/truepoint.h
+ * and doc/blocks.md.
  */
 #include <ctype.h>
 #include <float.h>
@@ -285,19 +288,59 @@ static void pos_of(const src_view *v, size_t t, size_t *r, size_t *c)
     }
 }
 
+/* Byte offset of block b0 in `elems` (b0 <= a block count sizes() accepted). */
+static size_t elem_offset(const tpi_blk *k, size_t b0)
+{
+    size_t sb = 0, eb = 0;
+    (void)sizes(k, b0, &sb, &eb);
+    return eb;
+}
+
+/* The stochastic words of a call that starts at element `off` of sr. */
+static tp_sr sr_from(const tp_sr *sr, size_t off)
+{
+    tp_sr s = *sr;
+    if (s.bits != NULL)
+        s.bits += off;
+    else
+        s.counter += off;
+    return s;
+}
+
+/* Blocks gathered per slot call when the source is not one contiguous
+ * binary32 array (2-D by columns, ld > cols, bfloat16). */
+#define GATHER_VALUES 2048
+
+static int contiguous(const src_view *v)
+{
+    return v->rows <= 1 || (v->axis == 1 && v->ld == v->cols);
+}
+
 static void quant_all(const tpi_blk *k, const src_view *v, size_t nblk, uint8_t *scales,
                       void *elems, float ts, tp_scale_rule rule, tp_round rnd, const tp_sr *sr,
                       unsigned *flags)
 {
-    float x[256];
+    float x[GATHER_VALUES];
     const tp_sr *s = rnd == TP_RSR ? sr : NULL;
-    for (size_t blk = 0; blk < nblk; blk++) {
-        for (int j = 0; j < k->bs; j++) {
+    size_t bs = (size_t)k->bs;
+    tpi_blk_quant_fn fn = tpi_kernels_get()->blk_quant[k->fmt];
+    if (v->f32 != NULL && contiguous(v)) {
+        fn(k, v->f32, nblk, ts, scales, elems, rule, rnd, s, flags);
+        return;
+    }
+    size_t per = GATHER_VALUES / bs;
+    for (size_t b0 = 0; b0 < nblk; b0 += per) {
+        size_t nb = nblk - b0 < per ? nblk - b0 : per;
+        for (size_t t = 0; t < nb * bs; t++) {
             size_t r, c;
-            pos_of(v, blk * (size_t)k->bs + (size_t)j, &r, &c);
-            x[j] = load_src(v, r, c);
+            pos_of(v, b0 * bs + t, &r, &c);
+            x[t] = load_src(v, r, c);
         }
-        tpi_ref_block_quant1(k, x, blk, scales, elems, ts, rule, rnd, s, flags);
+        tp_sr s2;
+        if (s != NULL)
+            s2 = sr_from(s, b0 * bs);
+        fn(k, x, nb, ts, scales == NULL ? NULL : scales + b0,
+           (uint8_t *)elems + elem_offset(k, b0), rule, rnd, s != NULL ? &s2 : NULL, flags);
     }
 }
 
@@ -397,15 +440,37 @@ static tp_status dequantize(const tp_block_desc *b, const uint8_t *scales, const
     if (tpi_ref_block_bad_codes(&k, scales, elems, nblk))
         return TP_ERR_CODE;
     unsigned f = 0;
+    src_view v = {NULL, NULL, rows, cols, ld, axis};
+    size_t bs = (size_t)k.bs;
+    if (d32 != NULL) {
+        tpi_blk_dequant_fn fn = tpi_kernels_get()->blk_dequant[k.fmt];
+        if (contiguous(&v)) {
+            fn(&k, scales, elems, nblk, ts, d32, &f);
+        } else {
+            float tmp[GATHER_VALUES];
+            size_t per = GATHER_VALUES / bs;
+            for (size_t b0 = 0; b0 < nblk; b0 += per) {
+                size_t nb = nblk - b0 < per ? nblk - b0 : per;
+                fn(&k, scales == NULL ? NULL : scales + b0,
+                   (const uint8_t *)elems + elem_offset(&k, b0), nb, ts, tmp, &f);
+                for (size_t t = 0; t < nb * bs; t++) {
+                    size_t r, c;
+                    pos_of(&v, b0 * bs + t, &r, &c);
+                    d32[r * ld + c] = tmp[t];
+                }
+            }
+        }
+        merge_flags(flags, f);
+        return TP_OK;
+    }
     tpi_fmt f32;
     tpi_fmt_init(&f32, tp_format_get(TP_F32));
-    src_view v = {NULL, NULL, rows, cols, ld, axis};
     double out[256];
     for (size_t blk = 0; blk < nblk; blk++) {
         tpi_ref_block_dequant1(&k, scales, elems, blk, ts, out, &f);
         for (int j = 0; j < k.bs; j++) {
             size_t r, c;
-            pos_of(&v, blk * (size_t)k.bs + (size_t)j, &r, &c);
+            pos_of(&v, blk * bs + (size_t)j, &r, &c);
             if (d64 != NULL) {
                 d64[r * ld + c] = out[j];
             } else {

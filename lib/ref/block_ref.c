@@ -433,9 +433,53 @@ int tpi_ref_block_bad_codes(const tpi_blk *k, const uint8_t *scales, const void 
     if (k->fmt == TP_BLOCK_GGML_MXFP4 || k->fmt == TP_BLOCK_GGML_Q8_0 || k->ebits == 4)
         return 0; /* every nibble and byte is a code */
     uint64_t bad = ~k->ef.code_mask;
+    if ((bad & (k->ebits == 8 ? 0xFFu : 0xFFFFu)) == 0)
+        return 0; /* the codes fill their storage (e4m3, e5m2, int8, ...) */
     size_t n = nblk * (size_t)k->bs;
     uint64_t any = 0;
     for (size_t i = 0; i < n; i++)
         any |= load_elem(k, elems, i);
     return (any & bad) != 0;
+}
+
+/* ------------------------------------------------------------ dispatch slots
+ *
+ * The array kernels of the dispatch table, for every block format (NVFP4
+ * uses tensor_scale; the others ignore it): block blk of the call draws
+ * stochastic words blk*bs + j of sr, exactly as tpi_ref_block_quant1 does. */
+
+static void ref_blk_quant(const tpi_blk *k, const float *src, size_t nblk, float tensor_scale,
+                          uint8_t *scales, void *elems, tp_scale_rule rule, tp_round rnd,
+                          const tp_sr *sr, unsigned *flags)
+{
+    const tp_sr *s = rnd == TP_RSR ? sr : NULL;
+    for (size_t blk = 0; blk < nblk; blk++)
+        tpi_ref_block_quant1(k, src + blk * (size_t)k->bs, blk, scales, elems, tensor_scale, rule,
+                             rnd, s, flags);
+}
+
+static void ref_blk_dequant(const tpi_blk *k, const uint8_t *scales, const void *elems,
+                            size_t nblk, float tensor_scale, float *dst, unsigned *flags)
+{
+    tpi_fmt f32;
+    double out[256];
+    tpi_fmt_init(&f32, tp_format_get(TP_F32));
+    for (size_t blk = 0; blk < nblk; blk++) {
+        tpi_ref_block_dequant1(k, scales, elems, blk, tensor_scale, out, flags);
+        for (int j = 0; j < k->bs; j++) {
+            /* One RNE rounding to binary32; beyond its range +-Inf with
+             * OVERFLOW|INEXACT (tp_overflow, TP_OVF_NONSAT). */
+            uint32_t bits = (uint32_t)tpi_ref_encode1_f64(&f32, out[j], TP_RNE, TP_OVF_NONSAT, 0,
+                                                          flags);
+            memcpy(&dst[blk * (size_t)k->bs + (size_t)j], &bits, sizeof bits);
+        }
+    }
+}
+
+void tpi_install_ref_block(tpi_kernels *k)
+{
+    for (int f = 0; f < TP_BLOCK_FORMAT_COUNT; f++) {
+        k->blk_quant[f] = ref_blk_quant;
+        k->blk_dequant[f] = ref_blk_dequant;
+    }
 }
