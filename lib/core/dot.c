@@ -204,7 +204,7 @@ tp_status tp_block_dot(const tp_block_desc *ba, const uint8_t *sa, const void *e
     tp_acc_init(&acc);
     unsigned f = 0;
     if (n > 0)
-        tpi_ref_block_dot(&ka, sa, ea, tsa, kb, sb, eb, tsb, n, &acc, &f);
+        tpi_kernels_get()->blk_dot(&ka, sa, ea, tsa, kb, sb, eb, tsb, n, &acc, &f);
     uint64_t code;
     st = tp_acc_round(&acc, out, rnd, ovf, sr_word0(rnd, sr), &code, &f);
     if (st != TP_OK)
@@ -228,6 +228,6 @@ tp_status tp_block_dot_acc(const tp_block_desc *ba, const uint8_t *sa, const voi
         return TP_ERR_NULL;
     unsigned f = 0;
     if (n > 0)
-        tpi_ref_block_dot(&ka, sa, ea, tsa, kb, sb, eb, tsb, n, acc, &f);
+        tpi_kernels_get()->blk_dot(&ka, sa, ea, tsa, kb, sb, eb, tsb, n, acc, &f);
     return TP_OK;
 }

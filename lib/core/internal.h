@@ -97,6 +97,12 @@ typedef void (*tpi_blk_dequant_fn)(const struct tpi_blk *k, const uint8_t *scale
 typedef void (*tpi_dot_fn)(const tpi_fmt *pa, const void *a, size_t inca, const tpi_fmt *pb,
                            const void *b, size_t incb, size_t n, tp_acc *acc);
 
+/* Exact dot product of two block vectors (kb == NULL: eb is binary32), added
+ * into acc; flags get TP_FLAG_INVALID for UE4M3 codes >= 0x80. */
+typedef void (*tpi_blk_dot_fn)(const struct tpi_blk *ka, const uint8_t *sa, const void *ea,
+                               float tsa, const struct tpi_blk *kb, const uint8_t *sb,
+                               const void *eb, float tsb, size_t n, tp_acc *acc, unsigned *flags);
+
 /* The dispatch table: every slot is always valid. */
 typedef struct tpi_kernels {
     tp_isa isa;
@@ -107,6 +113,7 @@ typedef struct tpi_kernels {
     tpi_blk_quant_fn blk_quant[TP_BLOCK_FORMAT_COUNT];
     tpi_blk_dequant_fn blk_dequant[TP_BLOCK_FORMAT_COUNT];
     tpi_dot_fn dot[TP_FORMAT_COUNT][TP_FORMAT_COUNT];
+    tpi_blk_dot_fn blk_dot;
 } tpi_kernels;
 
 TPI_HIDDEN const tpi_kernels *tpi_kernels_get(void);

@@ -285,6 +285,7 @@ static int sig_bits(const tp_format_desc *d)
 
 void tpi_install_ref_dot(tpi_kernels *k)
 {
+    k->blk_dot = tpi_ref_block_dot;
     for (int f = 0; f < TP_FORMAT_COUNT; f++)
         build_table(f);
     for (int fa = 0; fa < TP_FORMAT_COUNT; fa++) {
