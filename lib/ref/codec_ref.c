@@ -336,16 +336,34 @@ static enum dec_class classify(const tpi_fmt *p, uint64_t code, int *sign, uint6
     return DEC_FINITE;
 }
 
-static double finite_value(const tpi_fmt *p, int sign, uint64_t mag)
+/* The exact value mant * 2^exp of a finite magnitude code (mant may be 0). */
+static void finite_parts(const tpi_fmt *p, uint64_t mag, uint64_t *mant, int *exp)
 {
-    double v;
     int m = p->man;
     uint64_t field = mag >> m, frac = mag & ((UINT64_C(1) << m) - 1);
-    if (field == 0 && !p->no_zero)
-        v = ldexp((double)frac, p->emin - m);
-    else
-        v = ldexp((double)((UINT64_C(1) << m) | frac), (int)field - p->d->bias - m);
-    return sign ? -v : v;
+    if (field == 0 && !p->no_zero) {
+        *mant = frac;
+        *exp = p->emin - m;
+    } else {
+        *mant = (UINT64_C(1) << m) | frac;
+        *exp = (int)field - p->d->bias - m;
+    }
+}
+
+/* The IEEE bits (ebits exponent, mbits mantissa) of +-mant * 2^exp, which
+ * must be exactly representable.  Integer operations only, so the result
+ * does not depend on the floating-point environment (FTZ/DAZ). */
+static uint64_t ieee_bits(int sign, uint64_t mant, int exp, int ebits, int mbits)
+{
+    uint64_t s = (uint64_t)sign << (ebits + mbits);
+    if (mant == 0)
+        return s;
+    int bias = (1 << (ebits - 1)) - 1, emin = 1 - bias;
+    int top = top_bit(mant), e = exp + top;
+    if (e < emin) /* subnormal: mant * 2^(exp - (emin - mbits)) */
+        return s | (mant << (exp - (emin - mbits)));
+    uint64_t frac = top <= mbits ? mant << (mbits - top) : mant >> (top - mbits);
+    return s | ((uint64_t)(e + bias) << mbits) | (frac & ((UINT64_C(1) << mbits) - 1));
 }
 
 static int64_t int_value(const tpi_fmt *p, uint64_t code)
@@ -383,27 +401,29 @@ void tpi_ref_unpack(const tpi_fmt *p, uint64_t code, tpi_val *v, unsigned *flags
     default:
         break;
     }
-    int m = p->man;
-    uint64_t field = mag >> m, frac = mag & ((UINT64_C(1) << m) - 1);
     v->sign = sign;
-    if (field == 0 && !p->no_zero) {
-        v->cls = frac ? TPI_FINITE : TPI_ZERO;
-        v->mant = frac;
-        v->exp = p->emin - m;
-    } else {
-        v->cls = TPI_FINITE;
-        v->mant = (UINT64_C(1) << m) | frac;
-        v->exp = (int)field - p->d->bias - m;
-    }
+    finite_parts(p, mag, &v->mant, &v->exp);
+    v->cls = v->mant ? TPI_FINITE : TPI_ZERO;
+}
+
+/* Integer codes: |k| * 2^scale_exp. */
+static uint64_t int_bits(const tpi_fmt *p, uint64_t code, int ebits, int mbits)
+{
+    int64_t k = int_value(p, code);
+    return ieee_bits(k < 0, k < 0 ? (uint64_t)(-k) : (uint64_t)k, p->scale_exp, ebits, mbits);
 }
 
 double tpi_ref_decode1(const tpi_fmt *p, uint64_t code, unsigned *flags)
 {
-    if (p->is_int)
-        return ldexp((double)int_value(p, code), p->scale_exp);
     int sign = 0;
-    uint64_t mag = 0, b;
+    uint64_t mag = 0, b, mant;
+    int exp;
     double r;
+    if (p->is_int) {
+        b = int_bits(p, code, 11, 52);
+        memcpy(&r, &b, sizeof r);
+        return r;
+    }
     switch (classify(p, code, &sign, &mag, flags)) {
     case DEC_INF:
         b = ((uint64_t)sign << 63) | UINT64_C(0x7FF0000000000000);
@@ -416,7 +436,9 @@ double tpi_ref_decode1(const tpi_fmt *p, uint64_t code, unsigned *flags)
         b = UINT64_C(0x7FF8000000000000);
         break;
     default:
-        return finite_value(p, sign, mag);
+        finite_parts(p, mag, &mant, &exp);
+        b = ieee_bits(sign, mant, exp, 11, 52);
+        break;
     }
     memcpy(&r, &b, sizeof r);
     return r;
@@ -424,12 +446,16 @@ double tpi_ref_decode1(const tpi_fmt *p, uint64_t code, unsigned *flags)
 
 float tpi_ref_decode1_f32(const tpi_fmt *p, uint64_t code, unsigned *flags)
 {
-    if (p->is_int)
-        return (float)ldexp((double)int_value(p, code), p->scale_exp);
     int sign = 0;
-    uint64_t mag = 0;
+    uint64_t mag = 0, mant;
+    int exp;
     uint32_t b;
     float r;
+    if (p->is_int) {
+        b = (uint32_t)int_bits(p, code, 8, 23);
+        memcpy(&r, &b, sizeof r);
+        return r;
+    }
     switch (classify(p, code, &sign, &mag, flags)) {
     case DEC_INF:
         b = ((uint32_t)sign << 31) | 0x7F800000u;
@@ -444,7 +470,9 @@ float tpi_ref_decode1_f32(const tpi_fmt *p, uint64_t code, unsigned *flags)
     default:
         /* Exact: every finite value of a format decodable to binary32 is a
          * binary32 value (tp_format_check). */
-        return (float)finite_value(p, sign, mag);
+        finite_parts(p, mag, &mant, &exp);
+        b = (uint32_t)ieee_bits(sign, mant, exp, 8, 23);
+        break;
     }
     memcpy(&r, &b, sizeof r);
     return r;
