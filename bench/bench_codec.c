@@ -2,8 +2,8 @@
  * bench_codec.c -- codec throughput against the hardware F16C converters.
  *
  * For each case the library kernel and its peer run in the same repetition,
- * one after the other, on the same L1/L2-resident arrays (n = 4096 elements,
- * 16 KiB of binary32), 1 thread:
+ * interleaved in batches of 16 calls (see rate_pair), on the same
+ * L1/L2-resident arrays (n = 4096 elements, 16 KiB of binary32), 1 thread:
  *   encode f32 -> fmt (RNE, SAT)  vs  F16C vcvtps2ph (fp32 -> fp16, ymm)
  *   decode fmt -> f32             vs  F16C vcvtph2ps (fp16 -> fp32, ymm)
  * The ratio library/peer is reported as median [min..max] over R repetitions
@@ -154,22 +154,35 @@ static int verify(const bcase *c)
     return 1;
 }
 
-/* Elements per second of fn over at least `secs`. */
-static double rate(void (*fn)(const bcase *), void (*pf)(void), const bcase *c, double secs)
+/*
+ * Elements per second of the library (*rl) and of the peer (*rp) over at
+ * least `secs` each, measured interleaved: batches of 16 library calls and
+ * 16 peer calls alternate, and each side's batch times are summed.  The
+ * machine this runs on is shared and its speed changes within tens of
+ * milliseconds (see research/perf.md); measuring the two sides in separate
+ * consecutive windows put them in different machine states and spread the
+ * ratio by 2x or more, while alternating ~2 us batches exposes both to the
+ * same conditions.
+ */
+static void rate_pair(const bcase *c, void (*pf)(void), double secs, double *rl, double *rp)
 {
-    long iters = 0, batch = 16;
-    double t0 = now(), t;
+    const long batch = 16;
+    long iters = 0;
+    double tl = 0, tp = 0;
     do {
-        for (long k = 0; k < batch; k++) {
-            if (fn)
-                fn(c);
-            else
-                pf();
-        }
+        double t0 = now();
+        for (long k = 0; k < batch; k++)
+            lib_run(c);
+        double t1 = now();
+        for (long k = 0; k < batch; k++)
+            pf();
+        double t2 = now();
+        tl += t1 - t0;
+        tp += t2 - t1;
         iters += batch;
-        t = now() - t0;
-    } while (t < secs);
-    return (double)iters * N / t;
+    } while (tl < secs || tp < secs);
+    *rl = (double)iters * N / tl;
+    *rp = (double)iters * N / tp;
 }
 
 static int cmpd(const void *a, const void *b)
@@ -290,11 +303,9 @@ int main(int argc, char **argv)
         }
         double *rl = ra, *rp = ra + reps, *rr = ra + 2 * reps;
         void (*pf)(void) = c->encode ? peer_enc : peer_dec;
-        rate(lib_run, NULL, c, secs); /* warm up */
-        rate(NULL, pf, c, secs);
+        rate_pair(c, pf, secs, &rl[0], &rp[0]); /* warm up */
         for (int r = 0; r < reps; r++) {
-            rl[r] = rate(lib_run, NULL, c, secs);
-            rp[r] = rate(NULL, pf, c, secs);
+            rate_pair(c, pf, secs, &rl[r], &rp[r]);
             rr[r] = rl[r] / rp[r];
         }
         qsort(rl, (size_t)reps, sizeof *rl, cmpd);
