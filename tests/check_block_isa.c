@@ -13,7 +13,10 @@
  *     magnitudes, amax at, just below and just above every element-max and
  *     power-of-two threshold, tiny and subnormal amax, zero, NaN, Inf and
  *     all-NaN blocks, blocks near FLT_MAX; with unaligned source, scale and
- *     element pointers; whole tensors and 2-D calls along both axes;
+ *     element pointers; whole tensors and 2-D calls along both axes; and
+ *     long tensors (17..199 blocks, several 16-block groups of the vector
+ *     kernels) of the MX float formats under RNE, whose first blocks are
+ *     exact, so that the flags still to be found change between groups;
  *   - dequantisation to binary32 of random codes under every scale code
  *     0x00..0xFF (each tensor sweeps the scale codes), of the quantised
  *     tensors above, and 2-D dequantisation.
@@ -37,8 +40,9 @@
 #define ENV_OUT "TPT_BISA_OUT"
 #define ENV_DETAIL "TPT_BISA_DETAIL"
 #define MAGIC UINT32_C(0x54504249) /* "TPBI" */
-#define MAXBLK 40
-#define MAXVAL (MAXBLK * 256)
+#define MAXBLK 40      /* blocks of a random tensor */
+#define LONGBLK 200    /* blocks of a long tensor (32-element blocks) */
+#define MAXVAL (LONGBLK * 32 > MAXBLK * 256 ? LONGBLK * 32 : MAXBLK * 256)
 #define RED 32
 
 static const char *self_path;
@@ -242,7 +246,7 @@ static void quant_piece(run *r, bufs *B, const tp_block_desc *b, const char *nam
     memcpy(src, x, n * sizeof(float));
     uint8_t *sc = B->sc + 64 + off % 3;
     uint8_t *el = B->el + 64 + (off / 3) % 5;
-    memset(B->sc, 0xA5, MAXBLK + 512);
+    memset(B->sc, 0xA5, LONGBLK + 512);
     memset(B->el, 0x5A, MAXVAL * 2 + 512);
     uint32_t words[MAXVAL];
     for (size_t i = 0; i < n; i++)
@@ -341,10 +345,10 @@ static void sweep(run *r, uint64_t seed)
 {
     bufs B;
     B.src = xalloc(MAXVAL * 4 * 2);
-    B.sc = xalloc(MAXBLK);
+    B.sc = xalloc(LONGBLK);
     B.el = xalloc(MAXVAL * 2);
     B.dst = xalloc(MAXVAL * 4 * 2);
-    B.codes_sc = xalloc(MAXBLK);
+    B.codes_sc = xalloc(LONGBLK);
     B.codes_el = xalloc(MAXVAL * 2);
     float *x = (float *)(void *)xalloc(MAXVAL * 4);
     size_t off = 0;
@@ -377,6 +381,21 @@ static void sweep(run *r, uint64_t seed)
                     }
                     quant_piece(r, &B, &b, cfg_names[c], rule, rnd, nblk, x, off, ts);
                 }
+            }
+        }
+        /* long tensors of the vector formats (RNE): several 16-block groups,
+         * exact blocks first (so INEXACT appears late), then moderate blocks
+         * with a sprinkling of every kind, so that the flags still to find
+         * change from group to group */
+        for (int rule = TP_SCALE_FLOOR; rule <= TP_SCALE_EVEN && mx_fast; rule++) {
+            for (int pc = 0; pc < 8; pc++, off++) {
+                size_t nblk = 17 + (size_t)(r32() % (LONGBLK - 16));
+                size_t exact = r32() % 40;
+                for (size_t k = 0; k < nblk; k++) {
+                    int kind = k < exact ? 10 : (r32() % 6 == 0) ? (int)(r32() % 12) : 1;
+                    gen_block(x + k * (size_t)bs, bs, kind, emaxv);
+                }
+                quant_piece(r, &B, &b, cfg_names[c], rule, TP_RNE, nblk, x, off, 1.0f);
             }
         }
         /* every scale code 0x00..0xFF, under random element codes */

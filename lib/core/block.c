@@ -359,8 +359,8 @@ static tp_status quantize(const tp_block_desc *b, const src_view *v, size_t esz,
     if (st != TP_OK || n == 0)
         return st;
     unsigned f = 0;
-    if (k.ebits == 4 || k.fmt == TP_BLOCK_GGML_MXFP4)
-        memset(elems, 0, eb); /* nibbles are ORed in */
+    /* Every kernel writes every byte of whole blocks (FP4 blocks have an
+     * even size), so elems needs no clearing. */
     quant_all(&k, v, nblk, scales, elems, ts, rule, rnd, sr, &f);
     merge_flags(flags, f);
     return TP_OK;

@@ -22,23 +22,6 @@
 #define BS 32 /* MX block size */
 #define RN_SAE (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 
-/* ------------------------------------------------------------------ shared
- * exponent.  For a normal amax (binary32 bits a, 2^-126 <= amax < 2^128) this
- * is the reference's shared_exp before clamping: amax = sig * 2^(E-127-23)
- * with sig in [2^23, 2^24), so k = E - 127 exactly (doc/blocks.md). */
-static int shared_exp_normal(const tpi_blk *k, uint32_t a, tp_scale_rule rule)
-{
-    uint32_t sig = (a & 0x7FFFFFu) | 0x800000u;
-    int e = (int)(a >> 23) - 127 - k->emax;
-    switch (rule) {
-    case TP_SCALE_FLOOR: break;
-    case TP_SCALE_RCEIL: e += sig > k->max_sig; break;
-    case TP_SCALE_CEIL: e += sig != 0x800000u; break;
-    case TP_SCALE_EVEN: e += sig >= (UINT32_C(1) << 24) - (UINT32_C(1) << (22 - k->mfrac)); break;
-    }
-    return e;
-}
-
 /* The vector formats: MX float elements of the default layout. */
 static int simd_format(int fmt)
 {
@@ -48,89 +31,210 @@ static int simd_format(int fmt)
 
 /* ------------------------------------------------------------------ quantise
  *
- * Method (RNE, per lane, integer only).  Let e be the block's shared
- * exponent, a = |x| as bits, E = a >> 23 its exponent field, m the element
- * fraction bits, s = 23 - m and K = emin + 127 (the biased binary32 exponent
- * of the element's smallest normal).  The scaled value x * 2^-e has biased
- * exponent E - e; with Ke = K + e, clamping E to [1, Ke] as
- *     U   = min(max(E, 1), Ke)
- *     val = a + 2^23 - (U << 23)
- *     sh  = s + Ke - U
- * gives, for E >= Ke (scaled value normal in the element), val =
- * ((E - Ke + 1) << 23) + fraction and sh = s, so val >> s is the magnitude
- * code with an unbounded exponent (field E - e - K + 1 = scaled exponent +
- * bias); and for E < Ke (element subnormal or below) val is the 24-bit
- * significand (no implicit bit for a binary32 subnormal, whose exponent is
- * that of E = 1) and the scaled value is val / 2^sh element quanta.  This
- * needs Ke >= 1 (so that max(E, 1) is never clamped back to 0 for a
- * subnormal input): the kernel takes the vector path only for e >= 1 - K
- * (and e >= -127, e <= 127: no clamping of the shared exponent).
- * sh may exceed 31; vpsrlvd/vpsllvd give 0 for counts >= 32, and then
- * val < 2^24 is below half a quantum, so the code is 0.
- * RNE: code = (val + 2^(sh-1) - 1 + ((val >> sh) & 1)) >> sh, where
- * 2^(sh-1) - 1 = 0x7FFFFFFF >> (32 - sh) (0 for sh > 32); no 32-bit
- * overflow: val < 2^29 (scaled values stay below 2^(emax+2)), 2^(sh-1) <=
- * 2^30.  A carry out of the mantissa moves to the next code, which is the
- * next value.  Codes above the largest finite magnitude saturate to it
- * (TP_OVF_SAT) with OVERFLOW|INEXACT, as the reference does.  Inexact iff
- * (val >> sh) << sh != val; underflow iff inexact and E < Ke (the scaled
- * value is below 2^emin).  The sign bit of x is ORed in: every element
- * format here has -0, so a result that rounds to zero keeps its sign.
+ * The blocks of a call are taken 16 at a time (a group; the last one may be
+ * shorter).
+ *
+ * 1. amax.  Each block's 32 |x| (binary32 bits, sign cleared) are folded to
+ *    16 lanes with vpmaxud; the 16 vectors of a group are then reduced
+ *    together by a tree of 15 merges, each two shuffles and a vpmaxud
+ *    (vshufi32x4 twice, then vpunpck{l,h}qdq, then vshufps), which leaves
+ *    block k + 4j in lane 4k + j; one vpermd restores block order.  As
+ *    unsigned integers the bits of finite |x| order like their values.
+ *
+ * 2. Shared exponent, for the 16 blocks in lanes.  For a normal amax
+ *    (2^-126 <= amax < 2^128, bits A), amax = sig * 2^(E - 150) with E =
+ *    A >> 23 and sig = (A & 0x7FFFFF) | 2^23 in [2^23, 2^24), so
+ *    floor(log2 amax) = E - 127 and e = E - 127 - emax plus the rule's
+ *    correction (the same comparisons of sig as the reference's shared_exp),
+ *    clamped to [-127, 127].  The scale bytes e + 127 of the group are
+ *    stored at once.  A block takes the vector path of step 3 only if its
+ *    amax is normal (zero, subnormal, Inf and NaN blocks fail; so does a
+ *    block holding a NaN, whose bits exceed every finite value's) and its
+ *    constants satisfy the bounds of step 3 (Kb >= m + 2 and max(E, Kb) +
+ *    23 - m <= 254); the other blocks are redone by the reference, which
+ *    rewrites their scale byte and elements.
+ *
+ * 3. Elements ("magic add" at the block's scale, as in codec_avx512.c).
+ *    Let m be the element's fraction bits, emin its smallest normal
+ *    exponent, Kexp = emin + e (the element's 2^emin scaled by 2^e) with
+ *    biased field Kb = Kexp + 127, and Kf = Kb << 23.  For a lane with
+ *    binary32 exponent field F (a = |x|, EX = a & 0x7F800000), let G =
+ *    max(F - 127, Kexp): the element quantum at |x| / 2^e, times 2^e, is
+ *    q = 2^(G - m).  D = max(EX - Kf, 0), computed by vpsubusw (the low
+ *    16 bits of EX and Kf are zero, so the unsigned saturating subtraction
+ *    of the high halves is the 32-bit max(EX - Kf, 0)), is (G - Kexp) << 23,
+ * *    and M = D + Kf + ((23 - m) << 23) + 2^22 is the binary32
+ *    1.5 * 2^(G + 23 - m), whose binade [2^(G+23-m), 2^(G+24-m)) has ulp q.
+ *    Since |x| < 2^(G+1) < 2^(G+22-m) (m <= 3), the binary32 sum t = x + M
+ *    of the signed x stays inside that binade, so one addition with
+ *    embedded RNE rounds x to a multiple of q with ties to even (bits(M) is
+ *    even, so the parity of bits(t) is that of the multiple): t = M + j q
+ *    with j = RNE(x / q), |j| <= 2^(m+1), and bits(t) - bits(M) = j as a
+ *    signed integer.  RNE is symmetric, so |j| = RNE(|x| / q), and the
+ *    magnitude code with an unbounded exponent is
+ *        code = |j| + ((G - Kexp) << m) = |j| + (D >> (23 - m)):
+ *    for G = Kexp, |j| < 2^m is a subnormal code and 2^m the smallest
+ *    normal; for G > Kexp, |j| in [2^m, 2^(m+1)] carries the implicit bit
+ *    into the exponent field, and 2^(m+1) is the next binade.  This is the
+ *    reference's RNE of the exact x * 2^-e.  Every code is below 256 (the
+ *    scaled values are below 2^(emax+2)).
+ *    Bounds: M must be finite, max(F, Kb) + 24 - m <= 255 (F <= amax's E);
+ *    and Kb >= m + 2, so that q >= 2^-125.  Then M, t and r = t - M (exact
+ *    by Sterbenz: 0 or a multiple of q) are normal or zero, so FTZ never
+ *    acts, and the embedded rounding ({rn-sae}) overrides MXCSR.RC and
+ *    raises nothing.  Under DAZ a binary32 subnormal x reads as 0; since
+ *    |x| < 2^-126 < q/2 both give t = M, so the code is the same, and the
+ *    flags below compare integer bits, which DAZ does not touch.
+ *    Saturation: codes above the largest finite magnitude become it
+ *    (TP_OVF_SAT) with OVERFLOW|INEXACT.  Rounding is monotone in |x|, so a
+ *    block saturates iff its amax does: step 2 runs the same rounding on
+ *    the 16 amax lanes (with M = 2^(G+23-m) and t - M = j, the same j) for
+ *    the flag, and the elements take a byte-wise minimum.
+ *    Flags of an element: inexact iff |r| != |x| (as integers); underflow
+ *    iff inexact and |x| < 2^Kexp (as integers: below Kf).  Such a lane has
+ *    a code <= 2^m, so once INEXACT is set only blocks with such a code
+ *    (zeros among them) are examined for UNDERFLOW.  The masks are ORed
+ *    and tested once per group, and skipped once both flags are set.
+ *    Sign: every element format here has -0, so the sign of x is ORed into
+ *    the code (a result that rounds to zero keeps its sign).
+ *
+ * 4. Packing.  vpermt2b gathers byte 0 of the 32 lanes of j and of h,
+ *    and byte 3 of the 32 inputs (bit 7: the sign), into bytes; the code
+ *    is |j| + h (vpabsb, vpaddb; below 256), saturated by vpminub, and the
+ *    sign is moved to the element's sign bit by a 16-bit shift and masked
+ *    (no other bit of the shifted byte can land on the sign bit).  FP4
+ *    gathers the even elements into bytes 0..15 and the odd ones into
+ *    16..31; the odd half, shifted left by 4 as 16-bit lanes (the codes are
+ *    below 16, so no bit crosses a byte), is ORed onto the even half.
  */
 
-typedef struct qpar {
-    __m512i s, ke, ske, c2, maxmag, sbit;
-    int sshift;
-} qpar;
+/* Flags still to find in a group: none, UNDERFLOW only, or all. */
+enum { FL_NONE, FL_UNDER, FL_ALL };
 
-TPI_INLINE __m512i quant_vec(const qpar *q, __m512i x, __m512i a, int fl, __mmask16 *ki,
-                             __mmask16 *ku, __mmask16 *ko)
-{
-    const __m512i one = _mm512_set1_epi32(1);
-    __m512i ex = _mm512_srli_epi32(a, 23);
-    __m512i u = _mm512_min_epu32(_mm512_max_epu32(ex, one), q->ke);
-    __m512i val = _mm512_sub_epi32(_mm512_add_epi32(a, _mm512_set1_epi32(1 << 23)),
-                                   _mm512_slli_epi32(u, 23));
-    __m512i sh = _mm512_sub_epi32(q->ske, u);
-    __m512i hm = _mm512_srlv_epi32(_mm512_set1_epi32(0x7FFFFFFF), _mm512_sub_epi32(u, q->c2));
-    __m512i tr = _mm512_srlv_epi32(val, sh);
-    __m512i r = _mm512_add_epi32(_mm512_add_epi32(val, hm), _mm512_and_si512(tr, one));
-    __m512i code = _mm512_srlv_epi32(r, sh);
-    *ko |= _mm512_cmpgt_epu32_mask(code, q->maxmag);
-    if (fl) {
-        __mmask16 inx = _mm512_cmpneq_epi32_mask(_mm512_sllv_epi32(tr, sh), val);
-        *ki |= inx;
-        *ku |= _mm512_mask_cmplt_epu32_mask(inx, ex, q->ke);
-    }
-    code = _mm512_min_epu32(code, q->maxmag);
-    /* code | (x >> (31 - sshift)) & sign bit */
-    return _mm512_ternarylogic_epi32(code, _mm512_srli_epi32(x, 31 - q->sshift), q->sbit, 0xF8);
-}
+/* Per-group block constants, in block order, and the padded last group. */
+typedef struct qgrp {
+    uint32_t kf[16] __attribute__((aligned(64)));
+    uint32_t kfc[16] __attribute__((aligned(64)));
+    float pad[16 * BS] __attribute__((aligned(64)));
+    __mmask16 good;
+} qgrp;
 
-/* Quantises the block at x into codes c0 (elements 0..15), c1 (16..31);
- * returns the flags. */
-TPI_INLINE unsigned quant_block(const qpar *q, const float *x, __m512i *c0, __m512i *c1, int e,
-                                int fl)
+TPI_INLINE __m512i fold_block(const float *x)
 {
     const __m512i abs = _mm512_set1_epi32(0x7FFFFFFF);
+    return _mm512_max_epu32(_mm512_and_si512(_mm512_loadu_si512((const void *)x), abs),
+                            _mm512_and_si512(_mm512_loadu_si512((const void *)(x + 16)), abs));
+}
+
+/* The merges of the amax tree: two shuffles and a vpmaxud each. */
+TPI_INLINE __m512i merge1(__m512i a, __m512i b) /* 128-bit chunks 0,1 of a; 0,1 of b */
+{
+    return _mm512_max_epu32(_mm512_shuffle_i32x4(a, b, 0x44), _mm512_shuffle_i32x4(a, b, 0xEE));
+}
+
+TPI_INLINE __m512i merge2(__m512i a, __m512i b) /* chunks 0,2 of a; 0,2 of b */
+{
+    return _mm512_max_epu32(_mm512_shuffle_i32x4(a, b, 0x88), _mm512_shuffle_i32x4(a, b, 0xDD));
+}
+
+TPI_INLINE __m512i merge3(__m512i a, __m512i b) /* qwords 0 of a, b in each chunk */
+{
+    return _mm512_max_epu32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+}
+
+TPI_INLINE __m512i merge4(__m512i a, __m512i b) /* dwords 0, 2 of a, b in each chunk */
+{
+    __m512 fa = _mm512_castsi512_ps(a), fb = _mm512_castsi512_ps(b);
+    return _mm512_max_epu32(_mm512_castps_si512(_mm512_shuffle_ps(fa, fb, 0x88)),
+                            _mm512_castps_si512(_mm512_shuffle_ps(fa, fb, 0xDD)));
+}
+
+/* The amax bits of the 16 blocks at x, block b in lane b. */
+TPI_INLINE __m512i group_amax(const float *x)
+{
+    __m512i q0 = merge2(merge1(fold_block(x), fold_block(x + BS)),
+                        merge1(fold_block(x + 2 * BS), fold_block(x + 3 * BS)));
+    __m512i q1 = merge2(merge1(fold_block(x + 4 * BS), fold_block(x + 5 * BS)),
+                        merge1(fold_block(x + 6 * BS), fold_block(x + 7 * BS)));
+    __m512i q2 = merge2(merge1(fold_block(x + 8 * BS), fold_block(x + 9 * BS)),
+                        merge1(fold_block(x + 10 * BS), fold_block(x + 11 * BS)));
+    __m512i q3 = merge2(merge1(fold_block(x + 12 * BS), fold_block(x + 13 * BS)),
+                        merge1(fold_block(x + 14 * BS), fold_block(x + 15 * BS)));
+    /* qk: chunk c holds block 4k + c; r: lanes 0,1 of chunk c block c (+8),
+     * lanes 2,3 block 4 + c (+8); v: lane 4c + j holds block c + 4j */
+    __m512i v = merge4(merge3(q0, q1), merge3(q2, q3));
+    const __m512i tr = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    return _mm512_permutexvar_epi32(tr, v);
+}
+
+/* Steps 3 and 4 for one block of an element format with m fraction bits,
+ * the sign at bit ss, and nib = FP4 packing: writes its 32 codes (16 bytes
+ * for FP4) at out, and ORs the inexact and underflow lanes into *ki, *ku as
+ * fl asks, for a block with keep = 0xFFFF (keep = 0: a block the reference
+ * redoes; its flags are not taken).  kfc1 = bits of 1.5 * 2^(Kexp+23-m). */
+TPI_INLINE void quant_block(const float *x, uint32_t kf1, uint32_t kfc1, uint8_t *out,
+                            __mmask16 keep, __mmask16 *ki, __mmask16 *ku, const int m,
+                            const int ss, const int nib, const unsigned maxmag, const int fl)
+{
+    const __m512i abs = _mm512_set1_epi32(0x7FFFFFFF), expm = _mm512_set1_epi32(0x7F800000);
+    const int s = 23 - m;
+    __m512i kf = _mm512_set1_epi32((int)kf1), kfc = _mm512_set1_epi32((int)kfc1);
     __m512i x0 = _mm512_loadu_si512((const void *)x), x1 = _mm512_loadu_si512((const void *)(x + 16));
-    __m512i a0 = _mm512_and_si512(x0, abs), a1 = _mm512_and_si512(x1, abs);
-    __m512i ve = _mm512_set1_epi32(e);
-    qpar p = *q;
-    p.ke = _mm512_add_epi32(q->ke, ve);
-    p.ske = _mm512_add_epi32(q->ske, ve);
-    p.c2 = _mm512_add_epi32(q->c2, ve);
-    __mmask16 ki = 0, ku = 0, ko = 0;
-    *c0 = quant_vec(&p, x0, a0, fl, &ki, &ku, &ko);
-    *c1 = quant_vec(&p, x1, a1, fl, &ki, &ku, &ko);
-    unsigned f = 0;
-    if (ko)
-        f |= TP_FLAG_OVERFLOW | TP_FLAG_INEXACT;
-    if (ki)
-        f |= TP_FLAG_INEXACT;
-    if (ku)
-        f |= TP_FLAG_UNDERFLOW | TP_FLAG_INEXACT;
-    return f;
+    __m512i d0 = _mm512_subs_epu16(_mm512_and_si512(x0, expm), kf);
+    __m512i d1 = _mm512_subs_epu16(_mm512_and_si512(x1, expm), kf);
+    __m512i m0 = _mm512_add_epi32(d0, kfc), m1 = _mm512_add_epi32(d1, kfc);
+    __m512 t0 = _mm512_add_round_ps(_mm512_castsi512_ps(x0), _mm512_castsi512_ps(m0), RN_SAE);
+    __m512 t1 = _mm512_add_round_ps(_mm512_castsi512_ps(x1), _mm512_castsi512_ps(m1), RN_SAE);
+    __m512i j0 = _mm512_sub_epi32(_mm512_castps_si512(t0), m0); /* RNE(x / q), signed */
+    __m512i j1 = _mm512_sub_epi32(_mm512_castps_si512(t1), m1);
+    __m512i h0 = _mm512_srli_epi32(d0, (unsigned)s), h1 = _mm512_srli_epi32(d1, (unsigned)s);
+    /* byte 0 of each lane, and byte 3 of each input lane (its sign bit 7):
+     * elements in order, or for FP4 the even elements, then the odd ones */
+    const __m512i idx0 = nib ? _mm512_setr_epi32(0x18100800, 0x38302820, 0x58504840, 0x78706860,
+                                                 0x1C140C04, 0x3C342C24, 0x5C544C44, 0x7C746C64,
+                                                 0, 0, 0, 0, 0, 0, 0, 0)
+                             : _mm512_setr_epi32(0x0C080400, 0x1C181410, 0x2C282420, 0x3C383430,
+                                                 0x4C484440, 0x5C585450, 0x6C686460, 0x7C787470,
+                                                 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i idx3 = _mm512_add_epi8(idx0, _mm512_set1_epi8(3));
+    __m256i jb = _mm512_castsi512_si256(_mm512_permutex2var_epi8(j0, idx0, j1));
+    __m256i hb = _mm512_castsi512_si256(_mm512_permutex2var_epi8(h0, idx0, h1));
+    __m256i sb = _mm512_castsi512_si256(_mm512_permutex2var_epi8(x0, idx3, x1));
+    __m256i cb = _mm256_add_epi8(_mm256_abs_epi8(jb), hb); /* magnitude codes */
+    if (fl == FL_ALL) {
+        __m512i a0 = _mm512_and_si512(x0, abs), a1 = _mm512_and_si512(x1, abs);
+        __m512i r0 = _mm512_and_si512(
+            _mm512_castps_si512(_mm512_sub_round_ps(t0, _mm512_castsi512_ps(m0), RN_SAE)), abs);
+        __m512i r1 = _mm512_and_si512(
+            _mm512_castps_si512(_mm512_sub_round_ps(t1, _mm512_castsi512_ps(m1), RN_SAE)), abs);
+        __mmask16 i0 = _mm512_mask_cmpneq_epi32_mask(keep, r0, a0);
+        __mmask16 i1 = _mm512_mask_cmpneq_epi32_mask(keep, r1, a1);
+        *ki |= (__mmask16)(i0 | i1);
+        *ku |= (__mmask16)(_mm512_mask_cmplt_epu32_mask(i0, a0, kf) |
+                           _mm512_mask_cmplt_epu32_mask(i1, a1, kf));
+    } else if (fl == FL_UNDER) {
+        /* a lane with a < 2^Kexp has a code <= 2^m (zeros among them) */
+        if (keep && _mm256_cmple_epu8_mask(cb, _mm256_set1_epi8((char)(1 << m))) != 0) {
+            __m512i a0 = _mm512_and_si512(x0, abs), a1 = _mm512_and_si512(x1, abs);
+            __m512i r0 = _mm512_and_si512(
+                _mm512_castps_si512(_mm512_sub_round_ps(t0, _mm512_castsi512_ps(m0), RN_SAE)), abs);
+            __m512i r1 = _mm512_and_si512(
+                _mm512_castps_si512(_mm512_sub_round_ps(t1, _mm512_castsi512_ps(m1), RN_SAE)), abs);
+            *ku |= (__mmask16)(
+                _mm512_mask_cmpneq_epi32_mask(_mm512_cmplt_epu32_mask(a0, kf), r0, a0) |
+                _mm512_mask_cmpneq_epi32_mask(_mm512_cmplt_epu32_mask(a1, kf), r1, a1));
+        }
+    }
+    cb = _mm256_min_epu8(cb, _mm256_set1_epi8((char)maxmag));
+    if (ss != 7)
+        sb = _mm256_srli_epi16(sb, 7 - ss);
+    cb = _mm256_ternarylogic_epi32(cb, sb, _mm256_set1_epi8((char)(1u << ss)), 0xF8);
+    if (nib) /* code 2i | code 2i+1 << 4 (the codes are below 16) */
+        _mm_storeu_si128((__m128i *)(void *)out,
+                         _mm_or_si128(_mm256_castsi256_si128(cb),
+                                      _mm_slli_epi16(_mm256_extracti128_si256(cb, 1), 4)));
+    else
+        _mm256_storeu_si256((__m256i *)(void *)out, cb);
 }
 
 static void ref_quant_block(const tpi_blk *k, const float *src, size_t blk, float ts,
@@ -141,63 +245,161 @@ static void ref_quant_block(const tpi_blk *k, const float *src, size_t blk, floa
                          rnd == TP_RSR ? sr : NULL, flags);
 }
 
+/* Steps 1 and 2 for the nb blocks at x (nb <= 16): the scale bytes, the
+ * block constants and the good mask in *g, and OVERFLOW|INEXACT in *f if a
+ * good block saturates. */
+TPI_INLINE void group_stage(const tpi_blk *k, const float *x, int nb, tp_scale_rule rule,
+                            uint8_t *scales, qgrp *g, unsigned *f, const int m)
+{
+    const tpi_fmt *p = &k->ef;
+    const __mmask16 live = (__mmask16)((1u << nb) - 1);
+    if (nb < 16) { /* the last group: its blocks, then zeros */
+        memset(g->pad, 0, sizeof g->pad);
+        memcpy(g->pad, x, (size_t)nb * BS * sizeof(float));
+        x = g->pad;
+    }
+    __m512i amax = group_amax(x);
+    /* e per lane; the rule's correction compares the fraction bits
+     * (sig - 2^23) with the threshold's */
+    __m512i fr = _mm512_and_si512(amax, _mm512_set1_epi32(0x7FFFFF));
+    __m512i eb = _mm512_srli_epi32(amax, 23); /* biased exponent of amax */
+    __m512i e = _mm512_sub_epi32(eb, _mm512_set1_epi32(127 + k->emax));
+    __mmask16 up = 0;
+    switch (rule) {
+    case TP_SCALE_FLOOR: break;
+    case TP_SCALE_RCEIL:
+        up = _mm512_cmpgt_epu32_mask(fr, _mm512_set1_epi32((int)(k->max_sig & 0x7FFFFFu)));
+        break;
+    case TP_SCALE_CEIL: up = _mm512_test_epi32_mask(fr, fr); break;
+    case TP_SCALE_EVEN:
+        up = _mm512_cmpge_epu32_mask(
+            fr, _mm512_set1_epi32(
+                    (int)(((UINT32_C(1) << 24) - (UINT32_C(1) << (22 - k->mfrac))) & 0x7FFFFFu)));
+        break;
+    }
+    e = _mm512_mask_add_epi32(e, up, e, _mm512_set1_epi32(1));
+    e = _mm512_min_epi32(_mm512_max_epi32(e, _mm512_set1_epi32(-127)), _mm512_set1_epi32(127));
+    __m512i kb = _mm512_add_epi32(e, _mm512_set1_epi32(p->emin + 127));
+    __mmask16 good = _mm512_mask_cmplt_epu32_mask(
+        live, _mm512_sub_epi32(amax, _mm512_set1_epi32(0x00800000)), _mm512_set1_epi32(0x7F000000));
+    good &= _mm512_cmpge_epi32_mask(kb, _mm512_set1_epi32(m + 2));
+    good &= _mm512_cmple_epi32_mask(_mm512_max_epi32(kb, eb), _mm512_set1_epi32(254 - 23 + m));
+    __m512i kf = _mm512_slli_epi32(kb, 23);
+    __m512i kfc = _mm512_add_epi32(kf, _mm512_set1_epi32((23 - m) << 23));
+    _mm512_store_si512((void *)g->kf, kf);
+    _mm512_store_si512((void *)g->kfc, _mm512_add_epi32(kfc, _mm512_set1_epi32(0x400000)));
+    g->good = good;
+    _mm_mask_storeu_epi8(scales, live, _mm512_cvtepi32_epi8(_mm512_add_epi32(e, _mm512_set1_epi32(127))));
+    /* saturation in the group: step 3 on the amax lanes */
+    __m512i dd = _mm512_subs_epu16(_mm512_and_si512(amax, _mm512_set1_epi32(0x7F800000)), kf);
+    __m512i mm = _mm512_add_epi32(dd, kfc);
+    __m512i t = _mm512_castps_si512(
+        _mm512_add_round_ps(_mm512_castsi512_ps(amax), _mm512_castsi512_ps(mm), RN_SAE));
+    __m512i c = _mm512_add_epi32(_mm512_sub_epi32(t, mm), _mm512_srli_epi32(dd, (unsigned)(23 - m)));
+    if (_mm512_mask_cmpgt_epu32_mask(good, c, _mm512_set1_epi32((int)p->max_mag)))
+        *f |= TP_FLAG_OVERFLOW | TP_FLAG_INEXACT;
+}
+
+/* The RNE kernel of one element format (m, ss, nib as in quant_block).
+ * Steps 1-2 of the next group are issued before steps 3-4 of the current
+ * one, so that the out-of-order core overlaps the amax tree's latency with
+ * independent work. */
+TPI_INLINE void quant_rne(const tpi_blk *k, const float *src, size_t nblk, float ts,
+                          uint8_t *scales, void *elems, tp_scale_rule rule, unsigned *flags,
+                          const int m, const int ss, const int nib)
+{
+    const unsigned maxmag = (unsigned)k->ef.max_mag;
+    unsigned f = *flags;
+    uint8_t *out = (uint8_t *)elems;
+    const size_t bpb = nib ? BS / 2 : BS; /* bytes per block */
+    qgrp g[2];
+    if (nblk == 0)
+        return;
+    group_stage(k, src, nblk < 16 ? (int)nblk : 16, rule, scales, &g[0], &f, m);
+    for (size_t g0 = 0, gi = 0; g0 < nblk; g0 += 16, gi ^= 1) {
+        int nb = nblk - g0 < 16 ? (int)(nblk - g0) : 16;
+        const float *x = src + g0 * BS;
+        if (g0 + 16 < nblk) {
+            size_t n1 = nblk - g0 - 16;
+            group_stage(k, x + 16 * BS, n1 < 16 ? (int)n1 : 16, rule, scales + g0 + 16, &g[gi ^ 1],
+                        &f, m);
+        }
+        const qgrp *gc = &g[gi];
+        /* every block; those not good are then redone by the reference */
+        __mmask16 ki = 0, ku = 0;
+        int fl = !(f & TP_FLAG_INEXACT) ? FL_ALL : !(f & TP_FLAG_UNDERFLOW) ? FL_UNDER : FL_NONE;
+        for (int b = 0; b < nb; b++) {
+            const float *xb = x + BS * b;
+            uint8_t *ob = out + (g0 + (size_t)b) * bpb;
+            __mmask16 keep = (__mmask16)(0u - ((gc->good >> b) & 1u));
+            if (fl == FL_ALL)
+                quant_block(xb, gc->kf[b], gc->kfc[b], ob, keep, &ki, &ku, m, ss, nib, maxmag,
+                            FL_ALL);
+            else if (fl == FL_UNDER)
+                quant_block(xb, gc->kf[b], gc->kfc[b], ob, keep, &ki, &ku, m, ss, nib, maxmag,
+                            FL_UNDER);
+            else
+                quant_block(xb, gc->kf[b], gc->kfc[b], ob, keep, &ki, &ku, m, ss, nib, maxmag,
+                            FL_NONE);
+        }
+        if (ki)
+            f |= TP_FLAG_INEXACT;
+        if (ku)
+            f |= TP_FLAG_UNDERFLOW | TP_FLAG_INEXACT;
+        unsigned live = (1u << nb) - 1;
+        for (unsigned bad = live & ~(unsigned)gc->good; bad != 0; bad &= bad - 1)
+            ref_quant_block(k, src, g0 + (size_t)__builtin_ctz(bad), ts, scales, elems, rule,
+                            TP_RNE, NULL, &f);
+    }
+    *flags = f;
+}
+
+static void quant_e4m3(const tpi_blk *k, const float *src, size_t nblk, float ts,
+                       uint8_t *scales, void *elems, tp_scale_rule rule, unsigned *flags)
+{
+    quant_rne(k, src, nblk, ts, scales, elems, rule, flags, 3, 7, 0);
+}
+
+static void quant_e5m2(const tpi_blk *k, const float *src, size_t nblk, float ts,
+                       uint8_t *scales, void *elems, tp_scale_rule rule, unsigned *flags)
+{
+    quant_rne(k, src, nblk, ts, scales, elems, rule, flags, 2, 7, 0);
+}
+
+static void quant_e2m3(const tpi_blk *k, const float *src, size_t nblk, float ts,
+                       uint8_t *scales, void *elems, tp_scale_rule rule, unsigned *flags)
+{
+    quant_rne(k, src, nblk, ts, scales, elems, rule, flags, 3, 5, 0);
+}
+
+static void quant_e3m2(const tpi_blk *k, const float *src, size_t nblk, float ts,
+                       uint8_t *scales, void *elems, tp_scale_rule rule, unsigned *flags)
+{
+    quant_rne(k, src, nblk, ts, scales, elems, rule, flags, 2, 5, 0);
+}
+
+static void quant_e2m1(const tpi_blk *k, const float *src, size_t nblk, float ts,
+                       uint8_t *scales, void *elems, tp_scale_rule rule, unsigned *flags)
+{
+    quant_rne(k, src, nblk, ts, scales, elems, rule, flags, 1, 3, 1);
+}
+
 static void quant_mx_avx512(const tpi_blk *k, const float *src, size_t nblk, float ts,
                             uint8_t *scales, void *elems, tp_scale_rule rule, tp_round rnd,
                             const tp_sr *sr, unsigned *flags)
 {
-    if (rnd != TP_RNE || k->bs != BS || !simd_format(k->fmt)) {
-        for (size_t blk = 0; blk < nblk; blk++)
-            ref_quant_block(k, src, blk, ts, scales, elems, rule, rnd, sr, flags);
-        return;
-    }
-    const tpi_fmt *p = &k->ef;
-    int kk = p->emin + 127, s = 23 - p->man;
-    int elo = 1 - kk > -127 ? 1 - kk : -127;
-    qpar q;
-    q.s = _mm512_set1_epi32(s);
-    q.ke = _mm512_set1_epi32(kk);
-    q.ske = _mm512_set1_epi32(s + kk);
-    q.c2 = _mm512_set1_epi32(s + kk - 32);
-    q.maxmag = _mm512_set1_epi32((int)p->max_mag);
-    q.sbit = _mm512_set1_epi32(1 << p->sign_shift);
-    q.sshift = p->sign_shift;
-    const unsigned want = TP_FLAG_INEXACT | TP_FLAG_UNDERFLOW;
-    unsigned f = *flags;
-    uint8_t *out = (uint8_t *)elems;
-    int nib = k->ebits == 4;
-    for (size_t blk = 0; blk < nblk; blk++) {
-        const float *x = src + blk * BS;
-        const __m512i abs = _mm512_set1_epi32(0x7FFFFFFF);
-        __m512i m = _mm512_max_epu32(_mm512_and_si512(_mm512_loadu_si512((const void *)x), abs),
-                                     _mm512_and_si512(_mm512_loadu_si512((const void *)(x + 16)), abs));
-        uint32_t amax = _mm512_reduce_max_epu32(m);
-        /* zero or subnormal amax (wraps), NaN or Inf: the reference */
-        if (amax - 0x00800000u >= 0x7F000000u) {
-            ref_quant_block(k, src, blk, ts, scales, elems, rule, rnd, sr, &f);
-            continue;
-        }
-        int e = shared_exp_normal(k, amax, rule);
-        if (e < elo || e > 127) {
-            ref_quant_block(k, src, blk, ts, scales, elems, rule, rnd, sr, &f);
-            continue;
-        }
-        scales[blk] = (uint8_t)(e + 127);
-        __m512i c0, c1;
-        if ((f & want) != want)
-            f |= quant_block(&q, x, &c0, &c1, e, 1);
-        else
-            f |= quant_block(&q, x, &c0, &c1, e, 0);
-        if (nib) {
-            /* qword i = code 2i | code 2i+1 << 32: byte 0 of q | q >> 28 */
-            __m128i b0 = _mm512_cvtepi64_epi8(_mm512_or_si512(c0, _mm512_srli_epi64(c0, 28)));
-            __m128i b1 = _mm512_cvtepi64_epi8(_mm512_or_si512(c1, _mm512_srli_epi64(c1, 28)));
-            _mm_storeu_si128((__m128i *)(void *)(out + blk * 16), _mm_unpacklo_epi64(b0, b1));
-        } else {
-            _mm_storeu_si128((__m128i *)(void *)(out + blk * BS), _mm512_cvtepi32_epi8(c0));
-            _mm_storeu_si128((__m128i *)(void *)(out + blk * BS + 16), _mm512_cvtepi32_epi8(c1));
+    if (rnd == TP_RNE && k->bs == BS) {
+        switch (k->fmt) {
+        case TP_BLOCK_MXFP8_E4M3: quant_e4m3(k, src, nblk, ts, scales, elems, rule, flags); return;
+        case TP_BLOCK_MXFP8_E5M2: quant_e5m2(k, src, nblk, ts, scales, elems, rule, flags); return;
+        case TP_BLOCK_MXFP6_E2M3: quant_e2m3(k, src, nblk, ts, scales, elems, rule, flags); return;
+        case TP_BLOCK_MXFP6_E3M2: quant_e3m2(k, src, nblk, ts, scales, elems, rule, flags); return;
+        case TP_BLOCK_MXFP4: quant_e2m1(k, src, nblk, ts, scales, elems, rule, flags); return;
+        default: break;
         }
     }
-    *flags = f;
+    for (size_t blk = 0; blk < nblk; blk++)
+        ref_quant_block(k, src, blk, ts, scales, elems, rule, rnd, sr, flags);
 }
 
 /* ------------------------------------------------------------------ dequantise
