@@ -9,7 +9,13 @@
  * one-by-one tp_acc_add_f64 path must give the same serialised bytes, and
  * for data whose exact sum is known (each value and its negation, plus a
  * known remainder) the rounded result must be exactly that value.
+ *
+ * Usage: bench_acc [DIST...], DIST one of uniform (default: x uniform in
+ * (-1, 1)), pos ([0, 1)), wide (|x| = e^(30u) u', 2^-26 .. 2^43, random
+ * signs: one AND/OR exponent range spans everything, the grouped path),
+ * span4 ([-4, 4): values on both sides of 2.0, the same), or all.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +116,47 @@ static int verify(const double *x, size_t n)
     return 0;
 }
 
-int main(void)
+static double gen(int dist)
+{
+    double u = (double)(next() >> 11) * 0x1p-53; /* [0, 1) */
+    switch (dist) {
+    case 1: return u;
+    case 2: {
+        double v = (double)(next() >> 11) * 0x1p-53;
+        double m = exp(30.0 * u) * v;
+        return (next() & 1) ? -m : m;
+    }
+    case 3: return 8.0 * u - 4.0;
+    default: return 2.0 * u - 1.0;
+    }
+}
+
+static const char *const dist_names[] = {"uniform", "pos", "wide", "span4"};
+
+static int run_dist(int dist);
+
+int main(int argc, char **argv)
+{
+    int rc = 0, ran = 0;
+    for (int i = 1; i < argc; i++) {
+        int found = 0;
+        for (int d = 0; d < 4; d++)
+            if (strcmp(argv[i], dist_names[d]) == 0 || strcmp(argv[i], "all") == 0) {
+                rc |= run_dist(d);
+                found = 1;
+            }
+        if (!found) {
+            fprintf(stderr, "usage: bench_acc [uniform|pos|wide|span4|all]...\n");
+            return 2;
+        }
+        ran = 1;
+    }
+    if (!ran)
+        rc = run_dist(0);
+    return rc;
+}
+
+static int run_dist(int dist)
 {
     static const size_t sizes[] = {100000, 10000000};
     enum { REPS = 9 };
@@ -125,8 +171,9 @@ int main(void)
 #endif
     );
     printf("# exact sum of binary64 (tp_acc_add_f64_array + round) vs plain ordered double loop\n");
-    printf("# data: uniform in (-1, 1); %d interleaved samples, median of paired ratios\n", REPS);
-    printf("%10s %14s %14s %8s\n", "N", "plain ns/elt", "exact ns/elt", "ratio");
+    printf("# data: %s; %d interleaved samples, median of paired ratios [min..max]\n",
+           dist_names[dist], REPS);
+    printf("%10s %14s %14s %8s %16s\n", "N", "plain ns/elt", "exact ns/elt", "ratio", "[min..max]");
     int rc = 0;
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         size_t n = sizes[k];
@@ -134,7 +181,7 @@ int main(void)
         if (x == NULL)
             return 1;
         for (size_t i = 0; i < n; i++)
-            x[i] = ((double)(next() >> 11) * 0x1p-53) * 2.0 - 1.0;
+            x[i] = gen(dist);
         if (verify(x, n) != 0) {
             printf("%10zu  VERIFY FAILED: no timing\n", n);
             rc = 1;
@@ -152,8 +199,8 @@ int main(void)
         qsort(tp, REPS, sizeof tp[0], cmp_d);
         qsort(te, REPS, sizeof te[0], cmp_d);
         qsort(ratio, REPS, sizeof ratio[0], cmp_d);
-        printf("%10zu %14.3f %14.3f %8.2f\n", n, 1e9 * tp[REPS / 2] / (double)n,
-               1e9 * te[REPS / 2] / (double)n, ratio[REPS / 2]);
+        printf("%10zu %14.3f %14.3f %8.2f     [%.2f..%.2f]\n", n, 1e9 * tp[REPS / 2] / (double)n,
+               1e9 * te[REPS / 2] / (double)n, ratio[REPS / 2], ratio[0], ratio[REPS - 1]);
         free(x);
     }
     return rc;

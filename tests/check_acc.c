@@ -699,6 +699,139 @@ START_TEST(test_array_path)
 }
 END_TEST
 
+/* ------------------------------------------------------------ array path, differential
+ * tp_acc_add_f64_array against one-by-one tp_acc_add_f64 on the serialised
+ * bytes, on data that drives the array path to its stated bounds
+ * (lib/ref/acc_ref.c): two lanes of 2047 adds each per chunk of 4094, the
+ * 2^32 cut of the bins into the signed high parts, the AND/OR exponent range
+ * and its wide fallback (groups of 32 exponents), and the special bins
+ * (e = 0 and e = 2047).  Both accumulators start from the same nonempty
+ * prefix state so that the state bits combine too. */
+enum { DIFF_CHUNK = 4094 };
+
+static double max_sig(int e, int neg) /* (2^53 - 1) 2^(e - 52), e in [-1022, 1023] */
+{
+    uint64_t u = ((uint64_t)(e + 1023) << 52) | ((UINT64_C(1) << 52) - 1);
+    return u2d(u | (neg ? UINT64_C(0x8000000000000000) : 0));
+}
+
+static double pick_special(void)
+{
+    switch (r64() % 8) {
+    case 0: return 0.0;
+    case 1: return -0.0;
+    case 2: return INFINITY;
+    case 3: return -INFINITY;
+    case 4: return u2d(UINT64_C(0x7FF8000000000000) | (r64() & UINT64_C(0x8007FFFFFFFFFFFF)));
+    case 5: return u2d(r64() & UINT64_C(0x800FFFFFFFFFFFFF)); /* subnormal or zero */
+    case 6: return (r64() & 1) ? -DBL_MIN : DBL_MIN;
+    default: return (r64() & 1) ? -DBL_MAX : DBL_MAX;
+    }
+}
+
+/* Fills x[0..n) with data of the given kind. */
+static void diff_fill(double *x, size_t n, int kind)
+{
+    int e0 = -1022 + (int)(r64() % 2046);
+    for (size_t i = 0; i < n; i++) {
+        double v;
+        switch (kind) {
+        case 0: v = max_sig(e0, 0); break;                   /* one bin, full lanes */
+        case 1: v = max_sig(1023, 1); break;                 /* -DBL_MAX every time */
+        case 2: v = max_sig(e0, (int)(i & 1)); break;        /* lanes cancel: exact 0 */
+        case 3: v = max_sig(e0, (int)((i >> 1) & 1)); break; /* each lane cancels in pairs */
+        case 4: v = u2d(((uint64_t)(e0 + 1023) << 52) | (r64() >> 12) | (r64() & 1) << 63); break;
+        case 5: v = rand_bits_f64(); break;                  /* all exponents, subnormals */
+        case 6: v = (double)(int64_t)(r64() >> 1) * 0x1p-60 - 4.0; break; /* [-4, 4): wide */
+        case 7: v = (r64() & 1) ? rand_f64(-1022, -1000) : rand_f64(1000, 1023); break;
+        case 8: v = rand_f64(-1022, 1023); break;            /* every group of exponents */
+        case 9: v = (r64() % 16) ? rand_f64(-4, 4) : pick_special(); break;
+        case 10: v = (r64() % 3) ? -0.0 : 0.0; break;
+        case 11: v = -0.0; break;
+        case 12: v = (r64() & 1) ? rand_f64(-1074, -1022) : -0.0; break; /* subnormals */
+        case 13: v = pick_special(); break;
+        case 14: /* wide chunks (exact-range loop); the top exponent only in lane 1 */
+            v = (i & 1) ? max_sig(1000, 0) : (double)(int64_t)(r64() >> 1) * 0x1p-60 - 4.0;
+            break;
+        case 15: /* the same with the bottom exponent only in lane 0 */
+            v = (i & 1) ? (double)(int64_t)(r64() >> 1) * 0x1p-60 - 4.0 : max_sig(-1022, 1);
+            break;
+        default: v = max_sig(e0, (int)(r64() & 1)) * ((r64() & 1) ? 0.5 : 1.0); break; /* 16 */
+        }
+        x[i] = v;
+    }
+    if (kind == 6 && n > 2) { /* make sure both sides of 2.0 appear */
+        x[0] = 3.5;
+        x[n - 1] = -1.25;
+    }
+}
+
+static void diff_check(const double *x, size_t n, double prefix, const char *what)
+{
+    tp_acc a, b;
+    uint8_t s1[TP_ACC_SERIAL_BYTES], s2[TP_ACC_SERIAL_BYTES];
+    tp_acc_init(&a);
+    tp_acc_init(&b);
+    if (prefix == prefix) { /* NaN prefix: none */
+        tp_acc_add_f64(&a, prefix);
+        tp_acc_add_f64(&b, prefix);
+    }
+    ck_assert_int_eq(tp_acc_add_f64_array(&a, x, n), TP_OK);
+    for (size_t i = 0; i < n; i++)
+        tp_acc_add_f64(&b, x[i]);
+    ck_assert_int_eq(tp_acc_serialize(&a, s1, sizeof s1), TP_OK);
+    ck_assert_int_eq(tp_acc_serialize(&b, s2, sizeof s2), TP_OK);
+    ck_assert_msg(memcmp(s1, s2, sizeof s1) == 0, "array path != one by one: %s n=%zu", what, n);
+    uint64_t c1, c2;
+    for (int r = 0; r <= TP_RTO; r++) {
+        unsigned f1 = 0, f2 = 0;
+        tp_acc_round(&a, F(TP_F64), (tp_round)r, 0, 0, &c1, &f1);
+        tp_acc_round(&b, F(TP_F64), (tp_round)r, 0, 0, &c2, &f2);
+        ck_assert_msg(c1 == c2 && f1 == f2, "rounding differs: %s n=%zu", what, n);
+    }
+    n_checks++;
+}
+
+START_TEST(test_array_differential)
+{
+    static const size_t sizes[] = {256,  257,  1000, 4093,  4094,  4095,  4097,
+                                   4098, 8188, 8191, 12285, 20001, 100003};
+    static const double prefixes[] = {NAN, 0.0, -0.0, 1.0, -0x1p-1074, INFINITY};
+    enum { MAXN = 110000, KINDS = 17 }; /* >= 100003 + 3 and 25 DIFF_CHUNK */
+    double *buf = malloc(MAXN * sizeof *buf);
+    char what[80];
+    ck_assert_ptr_nonnull(buf);
+    for (int kind = 0; kind < KINDS; kind++)
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            size_t n = sizes[s];
+            if (n > 20001 && !(kind <= 4 || kind == 6 || kind == 8 || kind == 14 || kind == 15))
+                continue;
+            size_t off = (size_t)(r64() % 4); /* shifts which elements share a lane */
+            double prefix = prefixes[r64() % (sizeof prefixes / sizeof prefixes[0])];
+            diff_fill(buf + off, n, kind);
+            snprintf(what, sizeof what, "kind %d off %zu prefix %g", kind, off, prefix);
+            diff_check(buf + off, n, prefix, what);
+        }
+    /* Full lanes of the largest significand in one bin for many chunks, with
+     * a few specials at chunk edges (the special bins of both lanes). */
+    size_t n = 25 * DIFF_CHUNK;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = max_sig(1023, 0);
+    buf[DIFF_CHUNK - 1] = 0x1p-1074;
+    buf[DIFF_CHUNK] = -0.0;
+    buf[2 * DIFF_CHUNK + 1] = -0x1p-1074;
+    diff_check(buf, n, NAN, "full lanes of DBL_MAX with subnormals");
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (i % 3) ? max_sig(-1022, 1) : max_sig(-1022, 0);
+    diff_check(buf, n, 0.0, "2^-1022 (2 - 2^-52) with signs 2:1");
+    /* a chunk of one special only, then normals */
+    for (size_t i = 0; i < n; i++)
+        buf[i] = i < DIFF_CHUNK ? -INFINITY : 1.0;
+    diff_check(buf, n, NAN, "-Inf chunk then 1.0");
+    free(buf);
+}
+END_TEST
+
 /* Serialisation: golden bytes computed by hand, round trips, corruption. */
 START_TEST(test_serialize)
 {
@@ -927,6 +1060,7 @@ static Suite *acc_suite(void)
     tcase_add_test(tc, test_random_sums);
     tcase_add_test(tc, test_mixed_pairs);
     tcase_add_test(tc, test_array_path);
+    tcase_add_test(tc, test_array_differential);
     suite_add_tcase(s, tc);
     tc = tcase_create("paths");
     tcase_set_timeout(tc, 300);

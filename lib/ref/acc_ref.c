@@ -248,88 +248,224 @@ void tpi_ref_acc_add_prod_val(tp_acc *a, const tpi_val *x, const tpi_val *y)
 
 /*
  * Arrays of binary64: per-call exponent bins (after xsum's large
- * superaccumulator; our own code).  bin[sign << 11 | e] sums the 53-bit
- * significands (implicit bit included) of the normal values with biased
- * exponent e.  The hot loop does no test: a chunk has at most CHUNK = 2047
- * elements, and a bin starts a chunk below 2^32, so it ends it below
- * 2^32 + 2047 (2^53 - 1) < 2^64.  After each chunk the touched exponent
- * range [emin, emax] is split: the bits from 2^32 up move to hibin (which
- * gains less than 2^32 per chunk, so 2^32 chunks, i.e. 2^43 elements per
- * SUPER block, fit; SUPER is 2^30).  Zeros, subnormals (e = 0), Inf and NaN
- * (e = 2047) land in bins 0 and 2047 with garbage; those bins are cleared
- * and the chunk's few such elements are added one by one.  At the end, each
- * nonzero bin (hibin 2^32 + bin < 2^96) is one exact add into the digits.
+ * superaccumulator; our own code).
+ *
+ * Hot loop.  bin[l][sign << 11 | e] (lane l = element index & 1, two lanes so
+ * that runs of equal exponents form two independent add chains) sums the
+ * 53-bit significands, implicit bit included, of the values with biased
+ * exponent e: bin[l][b >> 52] += (b & (2^52 - 1)) | 2^52.  The loop does no
+ * test and no branch; it only ORs and ANDs the raw bit patterns, so that
+ * [AND's exponent field, OR's exponent field] contains every exponent seen.
+ *
+ * Bounds.  A chunk has at most CHUNK = 2 * 2047 elements, so a lane bin gets
+ * at most 2047 adds per chunk.  Every bin starts a chunk below 2^32, so it
+ * ends it below 2^32 + 2047 (2^53 - 1) < 2^64: no wrap.  After each chunk the
+ * bins of the touched exponents are cut: the bits from 2^32 up move, signed
+ * (sign 0 bins add, sign 1 bins subtract), into hib[e], and the bins keep
+ * their low 32 bits.  Per chunk |change of hib[e]| < 2 * (2^64 / 2^32) =
+ * 2^33, so after the at most 2^30 / 4094 < 2^19 chunks of a SUPER block
+ * (2^30 elements) |hib[e]| < 2^52, far below 2^63.  At the end of a block the
+ * value of exponent e, hib[e] 2^32 + bin[0][e] + bin[1][e] - bin[0][e|2048] -
+ * bin[1][e|2048], lies strictly within +-2^86 and is one exact add into the
+ * digits (tpi_acc_add_wide).
+ *
+ * Exponent range.  The AND/OR range is tight when the exponents share their
+ * high bits but can span everything (values on both sides of 2.0 give
+ * [0, 2047]).  When it is wider than WIDE exponents, a second pass over the
+ * (cache-hot) chunk builds a bitmap of the groups of 32 exponents really
+ * used and only those groups are cut, and the next chunk runs a loop that
+ * tracks the exact minimum and maximum exponents instead (a few more
+ * operations per element, no second pass); it cuts its exact range, however
+ * wide, and returns to the AND/OR loop when that range is narrow again.
+ *
+ * Specials.  Zeros, subnormals (e = 0), Inf and NaN (e = 2047) add at least
+ * 2^52 to bin 0, 2047, 2048 or 4095 of a lane, so those eight bins are
+ * nonzero after a chunk iff the chunk had such an element; they are then
+ * cleared and the chunk's elements of those classes are added one by one.
+ * Arrays shorter than SMALL_N are added one value at a time.
  */
-#define CHUNK 2047
+#define LANE_ADDS 2047 /* adds per lane bin per chunk: 2047 (2^53 - 1) + 2^32 < 2^64 */
+#define CHUNK (2 * LANE_ADDS)
 #define SUPER (UINT64_C(1) << 30)
 #define SMALL_N 256
+#define WIDE 64
+#define NBIN 4096
 
-static void add_f64_block(tp_acc *a, const double *x, size_t n, uint64_t *bin, uint64_t *hibin)
+typedef struct {
+    uint64_t bin[2][NBIN]; /* lane bins, sign << 11 | e */
+    int64_t hib[2048];     /* signed high parts, units of 2^32 */
+    int gmin, gmax;        /* hib[gmin..gmax] are in use (cleared lazily) */
+} f64_bins;
+
+/* Cuts the bins of exponents lo..hi (1 <= lo <= hi <= 2046) into hib. */
+static void cut_range(f64_bins *t, int lo, int hi)
 {
-    const uint64_t imp = UINT64_C(1) << 52, m53 = (UINT64_C(1) << 53) - 1;
-    int gmin = 2048, gmax = -1; /* range of hibin in use */
-    int normals = 0;
-    size_t pos = 0;
-    while (pos < n) {
+    if (t->gmax < t->gmin) {
+        t->gmin = lo;
+        t->gmax = lo - 1;
+    }
+    for (int e = lo; e < t->gmin; e++)
+        t->hib[e] = 0;
+    for (int e = t->gmax + 1; e <= hi; e++)
+        t->hib[e] = 0;
+    t->gmin = lo < t->gmin ? lo : t->gmin;
+    t->gmax = hi > t->gmax ? hi : t->gmax;
+    uint64_t *b0 = t->bin[0], *b1 = t->bin[1];
+    const uint64_t lo32 = 0xFFFFFFFFu;
+    for (int e = lo; e <= hi; e++) {
+        int n = e | 2048;
+        uint64_t p = (b0[e] >> 32) + (b1[e] >> 32); /* each < 2^32 */
+        uint64_t m = (b0[n] >> 32) + (b1[n] >> 32);
+        t->hib[e] += (int64_t)p - (int64_t)m;
+        b0[e] &= lo32;
+        b1[e] &= lo32;
+        b0[n] &= lo32;
+        b1[n] &= lo32;
+    }
+}
+
+/* One chunk (len <= CHUNK); returns whether it had a normal value.  *wide
+ * selects the hot loop: 0, the AND/OR range (fewest operations); 1, exact
+ * min/max exponents (for data whose AND/OR range is wide: it saves the
+ * second pass).  It is updated from the chunk's range. */
+static int add_f64_chunk(tp_acc *a, const double *c, size_t len, f64_bins *t, int *wide)
+{
+    const uint64_t imp = UINT64_C(1) << 52, m52 = imp - 1;
+    uint64_t *b0 = t->bin[0], *b1 = t->bin[1];
+    int emin, emax, exact = *wide;
+    size_t j = 0;
+    if (!exact) {
+        uint64_t or0 = 0, or1 = 0, and0 = ~UINT64_C(0), and1 = ~UINT64_C(0);
+        for (; j + 4 <= len; j += 4) {
+            uint64_t u0, u1, u2, u3;
+            memcpy(&u0, &c[j], 8);
+            memcpy(&u1, &c[j + 1], 8);
+            memcpy(&u2, &c[j + 2], 8);
+            memcpy(&u3, &c[j + 3], 8);
+            or0 |= u0 | u2;
+            and0 &= u0 & u2;
+            or1 |= u1 | u3;
+            and1 &= u1 & u3;
+            b0[u0 >> 52] += (u0 & m52) | imp;
+            b1[u1 >> 52] += (u1 & m52) | imp;
+            b0[u2 >> 52] += (u2 & m52) | imp;
+            b1[u3 >> 52] += (u3 & m52) | imp;
+        }
+        for (; j < len; j++) { /* j & 1 keeps each lane at <= LANE_ADDS */
+            uint64_t u;
+            memcpy(&u, &c[j], 8);
+            or0 |= u;
+            and0 &= u;
+            t->bin[j & 1][u >> 52] += (u & m52) | imp;
+        }
+        emin = (int)(((and0 & and1) >> 52) & 0x7FF);
+        emax = (int)(((or0 | or1) >> 52) & 0x7FF);
+    } else {
+        unsigned lo = 2047, hi = 0;
+        for (; j + 2 <= len; j += 2) {
+            uint64_t u0, u1;
+            memcpy(&u0, &c[j], 8);
+            memcpy(&u1, &c[j + 1], 8);
+            unsigned e0 = (unsigned)(u0 >> 52) & 0x7FF, e1 = (unsigned)(u1 >> 52) & 0x7FF;
+            lo = e0 < lo ? e0 : lo;
+            hi = e0 > hi ? e0 : hi;
+            lo = e1 < lo ? e1 : lo;
+            hi = e1 > hi ? e1 : hi;
+            b0[u0 >> 52] += (u0 & m52) | imp;
+            b1[u1 >> 52] += (u1 & m52) | imp;
+        }
+        for (; j < len; j++) {
+            uint64_t u;
+            memcpy(&u, &c[j], 8);
+            unsigned e = (unsigned)(u >> 52) & 0x7FF;
+            lo = e < lo ? e : lo;
+            hi = e > hi ? e : hi;
+            t->bin[j & 1][u >> 52] += (u & m52) | imp;
+        }
+        emin = (int)lo;
+        emax = (int)hi;
+    }
+    /* back to the cheap loop once the exact range is narrow again */
+    *wide = emax - emin >= WIDE;
+    int normals = 1;
+    if ((b0[0] | b0[2047] | b0[2048] | b0[4095] | b1[0] | b1[2047] | b1[2048] | b1[4095]) != 0) {
+        b0[0] = b0[2047] = b0[2048] = b0[4095] = 0;
+        b1[0] = b1[2047] = b1[2048] = b1[4095] = 0;
+        size_t special = 0;
+        for (size_t k = 0; k < len; k++) {
+            uint64_t u;
+            memcpy(&u, &c[k], 8);
+            unsigned e = (unsigned)(u >> 52) & 0x7FF;
+            if (e == 0 || e == 2047) {
+                tpi_ref_acc_add_f64(a, c[k]);
+                special++;
+            }
+        }
+        normals = special < len;
+    }
+    emin = emin < 1 ? 1 : emin;
+    emax = emax > 2046 ? 2046 : emax;
+    if (!normals || emin > emax)
+        return normals;
+    if (exact || emax - emin < WIDE) {
+        cut_range(t, emin, emax);
+        return 1;
+    }
+    /* wide: which groups of 32 exponents were really used */
+    uint64_t used = 0;
+    for (size_t k = 0; k < len; k++) {
+        uint64_t u;
+        memcpy(&u, &c[k], 8);
+        used |= UINT64_C(1) << ((u >> 57) & 63);
+    }
+    for (int g = 0; g < 64; g++) {
+        if (!((used >> g) & 1))
+            continue;
+        int lo = 32 * g, hi = lo + 31;
+        cut_range(t, lo < 1 ? 1 : lo, hi > 2046 ? 2046 : hi);
+    }
+    return 1;
+}
+
+/* Value of exponent e into the digits; clears its bins. */
+static void drain_exponent(tp_acc *a, f64_bins *t, int e)
+{
+    int n = e | 2048;
+    uint64_t *b0 = t->bin[0], *b1 = t->bin[1];
+    /* lo = bin[0][e] + bin[1][e] - bin[0][n] - bin[1][n], each < 2^32 */
+    int64_t low = (int64_t)(b0[e] + b1[e]) - (int64_t)(b0[n] + b1[n]);
+    int64_t h = t->hib[e];
+    b0[e] = b1[e] = b0[n] = b1[n] = 0;
+    if ((h | low) == 0)
+        return;
+    /* v = h 2^32 + low as a 128-bit two's complement hi:lo */
+    uint64_t vlo = (uint64_t)h << 32;
+    uint64_t vhi = h < 0 ? ~(~(uint64_t)h >> 32) : (uint64_t)h >> 32; /* h >> 32, arithmetic */
+    uint64_t addlo = (uint64_t)low, addhi = low < 0 ? ~UINT64_C(0) : 0;
+    uint64_t rlo = vlo + addlo;
+    uint64_t rhi = vhi + addhi + (rlo < vlo);
+    int sign = (int)(rhi >> 63);
+    if (sign) {
+        rlo = ~rlo + 1;
+        rhi = ~rhi + (rlo == 0);
+    }
+    if ((rhi | rlo) != 0)
+        tpi_acc_add_wide(a, sign, rhi, rlo, e - 1075);
+}
+
+static void add_f64_block(tp_acc *a, const double *x, size_t n, f64_bins *t)
+{
+    int normals = 0, wide = 0;
+    t->gmin = 1;
+    t->gmax = 0;
+    for (size_t pos = 0; pos < n; pos += CHUNK) {
         size_t len = n - pos < CHUNK ? n - pos : CHUNK;
-        const double *c = x + pos;
-        unsigned emin = 2047, emax = 0;
-        for (size_t j = 0; j < len; j++) {
-            uint64_t b;
-            memcpy(&b, &c[j], sizeof b);
-            unsigned idx = (unsigned)(b >> 52);
-            unsigned e = idx & 0x7FF;
-            emin = e < emin ? e : emin;
-            emax = e > emax ? e : emax;
-            bin[idx] += (b | imp) & m53;
-        }
-        if (emin == 0 || emax == 2047) {
-            bin[0] = bin[2048] = bin[2047] = bin[4095] = 0;
-            for (size_t j = 0; j < len; j++) {
-                uint64_t b;
-                memcpy(&b, &c[j], sizeof b);
-                unsigned e = (unsigned)(b >> 52) & 0x7FF;
-                if (e == 0 || e == 2047)
-                    tpi_ref_acc_add_f64(a, c[j]);
-                else
-                    normals = 1;
-            }
-            emin = emin == 0 ? 1 : emin;
-            emax = emax == 2047 ? 2046 : emax;
-        } else {
-            normals = 1;
-        }
-        if (emin <= emax) {
-            if (gmax < 0) {
-                gmin = (int)emin;
-                gmax = gmin - 1;
-            }
-            for (int e = (int)emin; e < gmin; e++)
-                hibin[e] = hibin[e + 2048] = 0;
-            for (int e = gmax + 1; e <= (int)emax; e++)
-                hibin[e] = hibin[e + 2048] = 0;
-            gmin = (int)emin < gmin ? (int)emin : gmin;
-            gmax = (int)emax > gmax ? (int)emax : gmax;
-            for (unsigned e = emin; e <= emax; e++) {
-                hibin[e] += bin[e] >> 32;
-                bin[e] &= 0xFFFFFFFFu;
-                hibin[e + 2048] += bin[e + 2048] >> 32;
-                bin[e + 2048] &= 0xFFFFFFFFu;
-            }
-        }
-        pos += len;
+        normals |= add_f64_chunk(a, x + pos, len, t, &wide);
     }
     if (normals)
         a->w[W_STATE] |= S_PZ | S_NZ;
-    for (int e = gmin; e <= gmax; e++) {
-        for (int s = 0; s < 2; s++) {
-            int k = e + 2048 * s;
-            if (bin[k] | hibin[k]) {
-                tpi_acc_add_wide(a, s, hibin[k] >> 32, (hibin[k] << 32) | bin[k], e - 1075);
-                bin[k] = 0;
-            }
-        }
-    }
+    for (int e = t->gmin; e <= t->gmax; e++)
+        drain_exponent(a, t, e);
 }
 
 void tpi_ref_acc_add_f64_array(tp_acc *a, const double *x, size_t n)
@@ -339,11 +475,11 @@ void tpi_ref_acc_add_f64_array(tp_acc *a, const double *x, size_t n)
             tpi_ref_acc_add_f64(a, x[i]);
         return;
     }
-    uint64_t bin[4096], hibin[4096];
-    memset(bin, 0, sizeof bin);
+    f64_bins t;
+    memset(t.bin, 0, sizeof t.bin);
     while (n > 0) {
         size_t len = n < SUPER ? n : (size_t)SUPER;
-        add_f64_block(a, x, len, bin, hibin);
+        add_f64_block(a, x, len, &t);
         x += len;
         n -= len;
     }
