@@ -37,15 +37,22 @@ static tp_status check_buffers(const void *src, size_t ss, const void *dst, size
     return TP_OK;
 }
 
-/* Resolves a descriptor to its parameters; *slot is the built-in index or -1. */
-static tp_status resolve(const tp_format_desc *d, tpi_fmt *p, int *slot)
+/* Resolves a descriptor to its parameters: the precomputed ones of a
+ * built-in format, or `own` filled for a user format.  *slot is the
+ * built-in index or -1. */
+static tp_status resolve(const tp_format_desc *d, tpi_fmt *own, const tpi_fmt **p, int *slot)
 {
     if (d == NULL)
         return TP_ERR_NULL;
+    *slot = tpi_builtin_index(d);
+    if (*slot >= 0) {
+        *p = &tpi_kernels_get()->fmt[*slot];
+        return TP_OK;
+    }
     if (tp_format_check(d) != TP_OK)
         return TP_ERR_DESCRIPTOR;
-    tpi_fmt_init(p, d);
-    *slot = tpi_builtin_index(d);
+    tpi_fmt_init(own, d);
+    *p = own;
     return TP_OK;
 }
 
@@ -60,9 +67,10 @@ static void merge_flags(unsigned *flags, unsigned f)
 static tp_status encode(const tp_format_desc *d, const void *src, int wide, void *dst, size_t n,
                         tp_round rnd, tp_overflow ovf, const tp_sr *sr, unsigned *flags)
 {
-    tpi_fmt p;
+    tpi_fmt own;
+    const tpi_fmt *p;
     int slot;
-    tp_status st = resolve(d, &p, &slot);
+    tp_status st = resolve(d, &own, &p, &slot);
     if (st == TP_OK)
         st = check_mode(rnd, ovf, sr);
     if (st != TP_OK || n == 0)
@@ -71,14 +79,14 @@ static tp_status encode(const tp_format_desc *d, const void *src, int wide, void
     if (st != TP_OK)
         return st;
     unsigned f = 0;
-    tp_overflow o = tpi_resolve_ovf(&p, ovf);
+    tp_overflow o = tpi_resolve_ovf(p, ovf);
     const tpi_kernels *k = tpi_kernels_get();
     if (wide) {
         tpi_enc_f64_fn fn = slot >= 0 ? k->enc_f64[slot] : tpi_ref_enc_f64;
-        fn(&p, (const double *)src, dst, n, rnd, o, sr, &f);
+        fn(p, (const double *)src, dst, n, rnd, o, sr, &f);
     } else {
         tpi_enc_f32_fn fn = slot >= 0 ? k->enc_f32[slot] : tpi_ref_enc_f32;
-        fn(&p, (const float *)src, dst, n, rnd, o, sr, &f);
+        fn(p, (const float *)src, dst, n, rnd, o, sr, &f);
     }
     merge_flags(flags, f);
     return TP_OK;
@@ -132,9 +140,10 @@ static tp_status check_codes(const tpi_fmt *p, const void *src, size_t n)
 static tp_status decode(const tp_format_desc *d, const void *src, void *dst, int wide, size_t n,
                         unsigned *flags)
 {
-    tpi_fmt p;
+    tpi_fmt own;
+    const tpi_fmt *p;
     int slot;
-    tp_status st = resolve(d, &p, &slot);
+    tp_status st = resolve(d, &own, &p, &slot);
     if (st != TP_OK)
         return st;
     if (!wide && d->bits > 32)
@@ -143,17 +152,17 @@ static tp_status decode(const tp_format_desc *d, const void *src, void *dst, int
         return TP_OK;
     st = check_buffers(src, tpi_code_size(d), dst, wide ? sizeof(double) : sizeof(float), n);
     if (st == TP_OK)
-        st = check_codes(&p, src, n);
+        st = check_codes(p, src, n);
     if (st != TP_OK)
         return st;
     unsigned f = 0;
     const tpi_kernels *k = tpi_kernels_get();
     if (wide) {
         tpi_dec_f64_fn fn = slot >= 0 ? k->dec_f64[slot] : tpi_ref_dec_f64;
-        fn(&p, src, (double *)dst, n, &f);
+        fn(p, src, (double *)dst, n, &f);
     } else {
         tpi_dec_f32_fn fn = slot >= 0 ? k->dec_f32[slot] : tpi_ref_dec_f32;
-        fn(&p, src, (float *)dst, n, &f);
+        fn(p, src, (float *)dst, n, &f);
     }
     merge_flags(flags, f);
     return TP_OK;
@@ -200,9 +209,10 @@ tp_status tp_decode_f64(tp_format f, const void *src, double *dst, size_t n, uns
 tp_status tp_encode1(const tp_format_desc *d, double x, tp_round rnd, tp_overflow ovf,
                      uint32_t rbits, uint64_t *code, unsigned *flags)
 {
-    tpi_fmt p;
+    tpi_fmt own;
+    const tpi_fmt *p;
     int slot;
-    tp_status st = resolve(d, &p, &slot);
+    tp_status st = resolve(d, &own, &p, &slot);
     if (st != TP_OK)
         return st;
     if ((unsigned)rnd > TP_RSR)
@@ -212,24 +222,25 @@ tp_status tp_encode1(const tp_format_desc *d, double x, tp_round rnd, tp_overflo
     if (code == NULL)
         return TP_ERR_NULL;
     unsigned f = 0;
-    *code = tpi_ref_encode1_f64(&p, x, rnd, tpi_resolve_ovf(&p, ovf), rbits, &f);
+    *code = tpi_ref_encode1_f64(p, x, rnd, tpi_resolve_ovf(p, ovf), rbits, &f);
     merge_flags(flags, f);
     return TP_OK;
 }
 
 tp_status tp_decode1(const tp_format_desc *d, uint64_t code, double *x, unsigned *flags)
 {
-    tpi_fmt p;
+    tpi_fmt own;
+    const tpi_fmt *p;
     int slot;
-    tp_status st = resolve(d, &p, &slot);
+    tp_status st = resolve(d, &own, &p, &slot);
     if (st != TP_OK)
         return st;
     if (x == NULL)
         return TP_ERR_NULL;
-    if (code & ~p.code_mask)
+    if (code & ~p->code_mask)
         return TP_ERR_CODE;
     unsigned f = 0;
-    *x = tpi_ref_decode1(&p, code, &f);
+    *x = tpi_ref_decode1(p, code, &f);
     merge_flags(flags, f);
     return TP_OK;
 }

@@ -93,6 +93,7 @@ static void build_table(void)
 {
     tpi_kernels *k = &tpi_table;
     for (int f = 0; f < TP_FORMAT_COUNT; f++) {
+        tpi_fmt_init(&k->fmt[f], tp_format_get((tp_format)f));
         k->enc_f32[f] = tpi_ref_enc_f32;
         k->enc_f64[f] = tpi_ref_enc_f64;
         k->dec_f32[f] = tpi_ref_dec_f32;

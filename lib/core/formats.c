@@ -49,10 +49,11 @@ tp_status tp_format_from_name(const char *name, tp_format *out)
 
 int tpi_builtin_index(const tp_format_desc *d)
 {
-    for (int i = 0; i < TP_FORMAT_COUNT; i++)
-        if (d == &tpi_formats[i])
-            return i;
-    return -1;
+    /* Compared as integers: the pointer may belong to another object. */
+    uintptr_t a = (uintptr_t)d, base = (uintptr_t)tpi_formats;
+    if (a < base || a >= base + sizeof tpi_formats || (a - base) % sizeof tpi_formats[0] != 0)
+        return -1;
+    return (int)((a - base) / sizeof tpi_formats[0]);
 }
 
 size_t tpi_code_size(const tp_format_desc *d)

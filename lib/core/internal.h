@@ -114,6 +114,7 @@ typedef struct tpi_kernels {
     tpi_blk_dequant_fn blk_dequant[TP_BLOCK_FORMAT_COUNT];
     tpi_dot_fn dot[TP_FORMAT_COUNT][TP_FORMAT_COUNT];
     tpi_blk_dot_fn blk_dot;
+    tpi_fmt fmt[TP_FORMAT_COUNT]; /* the parameters of every built-in format */
 } tpi_kernels;
 
 TPI_HIDDEN const tpi_kernels *tpi_kernels_get(void);
