@@ -129,9 +129,8 @@ static tp_status check_codes(const tpi_fmt *p, const void *src, size_t n)
         for (; i < n; i++)
             any |= s[i];
     } else {
-        const uint16_t *s = (const uint16_t *)src;
         for (size_t i = 0; i < n; i++)
-            any |= s[i];
+            any |= tpi_load_code(src, i, 2);
     }
     return (any & bad) ? TP_ERR_CODE : TP_OK;
 }

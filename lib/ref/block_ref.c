@@ -99,7 +99,7 @@ static void store_elem(const tpi_blk *k, void *elems, size_t i, uint64_t c)
     } else if (k->ebits == 8) {
         e[i] = (uint8_t)c;
     } else {
-        ((uint16_t *)elems)[i] = (uint16_t)c;
+        tpi_store_code(elems, i, 2, c);
     }
 }
 
@@ -110,7 +110,7 @@ static uint64_t load_elem(const tpi_blk *k, const void *elems, size_t i)
         return i % 2 == 0 ? e[i / 2] & 0xFu : (uint64_t)(e[i / 2] >> 4);
     if (k->ebits == 8)
         return e[i];
-    return ((const uint16_t *)elems)[i];
+    return tpi_load_code(elems, i, 2);
 }
 
 /* ------------------------------------------------------------ scale rules */

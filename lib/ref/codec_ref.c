@@ -145,6 +145,16 @@ static uint64_t overflow_result(const tpi_fmt *p, int sign, int to_inf, tp_overf
     return with_sign(p, sign, p->max_mag);
 }
 
+/* A finite value whose rounding (unbounded exponent) exceeds max. */
+static uint64_t overflow_code(const tpi_fmt *p, int sign, tp_round rnd, tp_overflow ovf,
+                              unsigned *flags)
+{
+    int to_inf = rnd == TP_RNE || rnd == TP_RNA || rnd == TP_RSR || (rnd == TP_RUP && !sign) ||
+                 (rnd == TP_RDN && sign);
+    *flags |= TP_FLAG_OVERFLOW | TP_FLAG_INEXACT;
+    return overflow_result(p, sign, to_inf, ovf, flags);
+}
+
 static uint64_t int_result(const tpi_fmt *p, int64_t v)
 {
     return (uint64_t)v & p->code_mask;
@@ -196,6 +206,8 @@ uint64_t tpi_ref_round_wide(const tpi_fmt *p, int sign, const tpi_wide *w, tp_ro
         *flags |= TP_FLAG_UNDERFLOW | TP_FLAG_INEXACT;
         return 0;
     }
+    if (ex > p->emax + 1) /* |x| >= 2^(emax+2) > max in every mode (accumulator sums) */
+        return overflow_code(p, sign, rnd, ovf, flags);
     int eb = ex > p->emin ? ex : p->emin; /* binade that sets the quantum */
     cut k;
     if (!truncate(w, eb - m, &k)) { /* t < 2^(m+1) always fits */
@@ -212,12 +224,8 @@ uint64_t tpi_ref_round_wide(const tpi_fmt *p, int sign, const tpi_wide *w, tp_ro
             *flags |= TP_FLAG_UNDERFLOW;
     }
     c += (uint64_t)round_up(rnd, sign, c, &k, rbits);
-    if (c > p->max_mag) {
-        int to_inf = rnd == TP_RNE || rnd == TP_RNA || rnd == TP_RSR ||
-                     (rnd == TP_RUP && !sign) || (rnd == TP_RDN && sign);
-        *flags |= TP_FLAG_OVERFLOW | TP_FLAG_INEXACT;
-        return overflow_result(p, sign, to_inf, ovf, flags);
-    }
+    if (c > p->max_mag)
+        return overflow_code(p, sign, rnd, ovf, flags);
     if (c == 0)
         return sign && p->has_negzero ? with_sign(p, 1, 0) : 0;
     return with_sign(p, sign, c);
@@ -478,24 +486,52 @@ float tpi_ref_decode1_f32(const tpi_fmt *p, uint64_t code, unsigned *flags)
     return r;
 }
 
+/* Code buffers are void *: any alignment is allowed, so codes move with
+ * memcpy (which compiles to plain loads and stores). */
 uint64_t tpi_load_code(const void *src, size_t i, size_t size)
 {
+    const unsigned char *p = (const unsigned char *)src + i * size;
+    uint8_t u8;
+    uint16_t u16;
+    uint32_t u32;
+    uint64_t u64;
     switch (size) {
-    case 1: return ((const uint8_t *)src)[i];
-    case 2: return ((const uint16_t *)src)[i];
-    case 4: return ((const uint32_t *)src)[i];
-    default: return ((const uint64_t *)src)[i];
+    case 1: memcpy(&u8, p, 1); return u8;
+    case 2: memcpy(&u16, p, 2); return u16;
+    case 4: memcpy(&u32, p, 4); return u32;
+    default: memcpy(&u64, p, 8); return u64;
     }
 }
 
 void tpi_store_code(void *dst, size_t i, size_t size, uint64_t c)
 {
+    unsigned char *p = (unsigned char *)dst + i * size;
+    uint8_t u8 = (uint8_t)c;
+    uint16_t u16 = (uint16_t)c;
+    uint32_t u32 = (uint32_t)c;
     switch (size) {
-    case 1: ((uint8_t *)dst)[i] = (uint8_t)c; break;
-    case 2: ((uint16_t *)dst)[i] = (uint16_t)c; break;
-    case 4: ((uint32_t *)dst)[i] = (uint32_t)c; break;
-    default: ((uint64_t *)dst)[i] = c; break;
+    case 1: memcpy(p, &u8, 1); break;
+    case 2: memcpy(p, &u16, 2); break;
+    case 4: memcpy(p, &u32, 4); break;
+    default: memcpy(p, &c, 8); break;
     }
+}
+
+/* binary32 bits to the exact binary64 value, with integer operations only
+ * (a float-to-double conversion would flush subnormals under DAZ). */
+double tpi_f32_bits_to_f64(uint32_t u)
+{
+    int sign = (int)(u >> 31), e = (int)((u >> 23) & 0xFF);
+    uint64_t m = u & 0x7FFFFFu, b;
+    double r;
+    if (e == 0xFF)
+        b = ((uint64_t)sign << 63) | UINT64_C(0x7FF0000000000000) | (m << 29);
+    else if (e == 0)
+        b = ieee_bits(sign, m, -149, 11, 52);
+    else
+        b = ieee_bits(sign, m | 0x800000u, e - 150, 11, 52);
+    memcpy(&r, &b, sizeof r);
+    return r;
 }
 
 static uint32_t sr_bits(const tp_sr *sr, size_t i)

@@ -83,7 +83,10 @@ TPI_HIDDEN void tpi_ref_dot_generic(const tpi_fmt *pa, const void *a, size_t inc
 TPI_HIDDEN void tpi_dot_add_f64(tp_acc *acc, double x);
 TPI_HIDDEN void tpi_dot_add_i64(tp_acc *acc, int64_t m, int exp);
 
-/* Code storage helpers (1, 2, 4 or 8 bytes per code). */
+/* The exact binary64 value of binary32 bits, independent of DAZ. */
+TPI_HIDDEN double tpi_f32_bits_to_f64(uint32_t u);
+
+/* Code storage helpers (1, 2, 4 or 8 bytes per code; any alignment). */
 TPI_HIDDEN uint64_t tpi_load_code(const void *src, size_t i, size_t size);
 TPI_HIDDEN void tpi_store_code(void *dst, size_t i, size_t size, uint64_t c);
 
