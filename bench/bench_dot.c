@@ -247,6 +247,19 @@ int main(int argc, char **argv)
         c.xa = xa;
         c.xb = xb;
         bench(&c, reps);
+        /* MXFP8 x MXFP8 and MXFP4 x MXFP4 from the same data */
+        for (int v = 0; v < 2; v++) {
+            c.name = v ? "mxfp4 x mxfp4" : "mxfp8_e4m3 x mxfp8_e4m3";
+            tp_block_preset(v ? TP_BLOCK_MXFP4 : TP_BLOCK_MXFP8_E4M3, &c.ba);
+            c.bb = c.ba;
+            tp_block_quantize_f32(&c.ba, ra, n, sa, ca, 1.0f, TP_SCALE_FLOOR, TP_RNE, NULL, NULL);
+            tp_block_quantize_f32(&c.bb, rb, n, sb, cb, 1.0f, TP_SCALE_FLOOR, TP_RNE, NULL, NULL);
+            tp_block_dequantize_f32(&c.ba, sa, ca, n, 1.0f, fa, NULL);
+            tp_block_dequantize_f32(&c.bb, sb, cb, n, 1.0f, fb, NULL);
+            tp_block_dequantize_f64(&c.ba, sa, ca, n, 1.0f, xa, NULL);
+            tp_block_dequantize_f64(&c.bb, sb, cb, n, 1.0f, xb, NULL);
+            bench(&c, reps);
+        }
     }
     free(fa);
     free(fb);

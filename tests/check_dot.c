@@ -376,6 +376,7 @@ START_TEST(test_long)
         {TP_F32, TP_F32, 3},   {TP_F32, TP_F32, 4},   {TP_BF16, TP_BF16, 3},
         {TP_BF16, TP_BF16, 4}, {TP_E5M2, TP_E4M3, 2}, {TP_F32, TP_BF16, 4},
         {TP_E2M1, TP_E4M3, 2}, {TP_F16, TP_F16, 2},   {TP_INT8, TP_INT8, 2},
+        {TP_F32, TP_F32, 5},   {TP_BF16, TP_BF16, 5},
     };
     int c = _i / 7;
     size_t n = lens[_i % 7];
@@ -401,6 +402,17 @@ START_TEST(test_long)
         case 3: /* narrow band: few split levels */
             x = (rnd64() & 0x807FFFFFu) | ((uint64_t)(120 + rnd64() % 8) << 23);
             y = (rnd64() & 0x807FFFFFu) | ((uint64_t)(120 + rnd64() % 8) << 23);
+            if (da->bits == 16) {
+                x >>= 16;
+                y >>= 16;
+            }
+            break;
+        case 5: /* staircase: chunk c of 2048 spans products 2^1 .. 2^-(c % 48),
+                 * full significands, crossing the fixed-level bounds of the
+                 * SIMD paths (2^(e-26) for bfloat16, 2^(e-35) for binary32) */
+            x = (rnd64() & 0x807FFFFFu) | ((uint64_t)127 << 23);
+            y = (rnd64() & 0x807FFFFFu) |
+                ((uint64_t)(127 - (int)(i % (1 + (i / 2048) % 48))) << 23);
             if (da->bits == 16) {
                 x >>= 16;
                 y >>= 16;
@@ -766,6 +778,150 @@ START_TEST(test_blocks)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ MX fast paths
+ *
+ * The SIMD MX x MX kernels (lib/x86/.../dot_*.c) sum chunks of 64 blocks as
+ * int64 when the combined scale exponents ca + cb of the chunk span at most
+ * W = 44 (MXFP4 x MXFP4), 30 (MXFP4 x MXFP8) or 16 (MXFP8 x MXFP8); a chunk
+ * with a NaN scale, an E4M3 NaN, a wider span or a zero sum goes to the
+ * reference.  These cases sit on both sides of those bounds, with all
+ * elements at their largest magnitude, exact cancellation, zero blocks,
+ * scales 0x00 and 0xFE, ragged chunk counts and unaligned pointers.  The
+ * expected values come from the oracle; the same cases feed the ISA sweep. */
+
+static const char *const mx_pairs[4][2] = {
+    {"mxfp4", "mxfp4"}, {"mxfp4", "mxfp8_e4m3"}, {"mxfp8_e4m3", "mxfp4"},
+    {"mxfp8_e4m3", "mxfp8_e4m3"}};
+static const int mx_win[4] = {44, 30, 30, 16};
+#define MX_KINDS 6
+
+/* One operand: bdata with its buffers offset by `off` bytes from the
+ * allocation (sbase/ebase). */
+typedef struct mxop {
+    bdata d;
+    uint8_t *sbase, *ebase;
+} mxop;
+
+static uint64_t mx_code(int fp4, int kind, size_t i, int side)
+{
+    uint64_t r = rnd64();
+    if (kind == 1) /* all at the largest magnitude, positive */
+        return fp4 ? 0x7 : 0x7E;
+    if (kind == 2) /* largest magnitude, signs that cancel pairwise */
+        return (fp4 ? 0x7 : 0x7E) | (side && (i & 1) ? (fp4 ? 0x8 : 0x80) : 0);
+    if (kind == 3) /* zeros: +0 on side 0, -0 on side 1 (products -0) */
+        return side ? (fp4 ? 0x8 : 0x80) : 0;
+    if (fp4)
+        return r & 0xF;
+    uint64_t c = r & 0xFF;
+    if (kind == 5 && i == (side ? 40 * 32 + 3 : 20 * 32 + 8)) /* E4M3 NaNs in the first chunk */
+        return side ? 0x7F : 0xFF;
+    return (c & 0x7F) == 0x7F ? c ^ 1 : c;
+}
+
+/* Case (pair, kind, wsel, bsel) of nb blocks: scales spread over [0, W]
+ * (wsel 0) or [0, W + 1] (wsel 1) in every chunk of 64, based at 0x00 on
+ * both sides (bsel 0), 0x00 x 0xFE (bsel 1) or near 0xFE on both (bsel 2).
+ * kind 0 random codes, 1 all max, 2 cancelling max, 3 zero blocks, 4 a NaN
+ * scale in the second chunk, 5 an E4M3 NaN code in the first chunk. */
+static void mx_make(mxop *o, int pair, int side, int kind, int wsel, int bsel, size_t nb,
+                    size_t off)
+{
+    const char *name = mx_pairs[pair][side];
+    bdata *d = &o->d;
+    REQ(tp_block_from_name(name, &d->b) == TP_OK);
+    size_t n = nb * 32, sbytes, ebytes;
+    REQ(tp_block_storage(&d->b, n, &sbytes, &ebytes) == TP_OK);
+    int fp4 = d->b.format == TP_BLOCK_MXFP4;
+    o->sbase = calloc(sbytes + off + 1, 1);
+    o->ebase = calloc(ebytes + off + 1, 1);
+    d->s = o->sbase + off;
+    d->e = o->ebase + off;
+    d->scode = calloc(nb + 1, sizeof *d->scode);
+    d->codes = calloc(n + 1, sizeof *d->codes);
+    d->ts = 1.0f;
+    int w = mx_win[pair] + wsel;
+    for (size_t k = 0; k < nb; k++) {
+        int t = (int)(k % 64), sp;
+        if (kind == 1 || kind == 2)
+            sp = t == 0 ? 0 : w; /* all but one block at the top of the window */
+        else
+            sp = t == 0 ? 0 : t == 1 ? w : (int)(rnd64() % (uint64_t)(w + 1));
+        /* side 0 carries the spread (W + 1 <= 45), side 1 is fixed */
+        int sc = side == 0 ? (bsel == 2 ? 254 - w + sp : sp) : (bsel == 0 ? 0 : 254);
+        if (kind == 3)
+            sc = 0;
+        if (kind == 4 && k == 64 + 5 && side == 1)
+            sc = 0xFF;
+        d->scode[k] = (uint32_t)sc;
+        d->s[k] = (uint8_t)sc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t c = mx_code(fp4, kind, i, side);
+        d->codes[i] = c;
+        if (fp4)
+            d->e[i / 2] |= (uint8_t)(c << (i % 2 ? 4 : 0));
+        else
+            d->e[i] = (uint8_t)c;
+    }
+}
+
+static void mx_free(mxop *o)
+{
+    free(o->sbase);
+    free(o->ebase);
+    free(o->d.scode);
+    free(o->d.codes);
+}
+
+static const size_t mx_nb[] = {1, 63, 64, 65, 3 * 64 + 5};
+
+START_TEST(test_mx_fast)
+{
+    int pair = _i / (MX_KINDS * 2 * 3), r0 = _i % (MX_KINDS * 2 * 3);
+    int kind = r0 / 6, wsel = (r0 / 3) % 2, bsel = r0 % 3;
+    rng = tpt_seed() ^ (uint64_t)(_i * 131 + 17);
+    for (size_t q = 0; q < sizeof mx_nb / sizeof mx_nb[0]; q++) {
+        size_t nb = mx_nb[q], n = nb * 32, off = q % 2;
+        mxop A, B;
+        mx_make(&A, pair, 0, kind, wsel, bsel, nb, off);
+        mx_make(&B, pair, 1, kind, wsel, bsel, nb, off ^ 1);
+        double *va = malloc(n * sizeof *va), *vb = malloc(n * sizeof *vb);
+        bd_values(&A.d, n, va);
+        bd_values(&B.d, n, vb);
+        oxs o;
+        ox_init(&o);
+        for (size_t i = 0; i < n; i++)
+            ox_add(&o, va[i], vb[i]);
+        for (int k = 0; k < N_OUTS; k++) {
+            const tp_format_desc *od = tp_format_get(outs[k]);
+            for (int r = 0; r <= TP_RSR; r++) {
+                uint32_t word = (uint32_t)rnd64();
+                tp_sr sr = {&word, 0, 0};
+                uint64_t got = 0xDEAD, exp = 0;
+                unsigned gf = 0, ef = 0;
+                tp_status st = tp_block_dot(&A.d.b, A.d.s, A.d.e, 1.0f, &B.d.b, B.d.s, B.d.e,
+                                            1.0f, n, od, (tp_round)r, TP_OVF_DEFAULT, &sr, &got,
+                                            &gf);
+                ox_expect(&o, od, (tp_round)r, TP_OVF_DEFAULT, word, &exp, &ef);
+                ck_assert_msg(st == TP_OK && got == exp && gf == ef,
+                              "mx %s x %s kind=%d wsel=%d bsel=%d nb=%zu -> %s %s: got "
+                              "0x%llx/%u (st %d), expected 0x%llx/%u",
+                              mx_pairs[pair][0], mx_pairs[pair][1], kind, wsel, bsel, nb,
+                              od->name, rnd_name[r], (unsigned long long)got, gf, (int)st,
+                              (unsigned long long)exp, ef);
+            }
+        }
+        ox_clear(&o);
+        mx_free(&A);
+        mx_free(&B);
+        free(va);
+        free(vb);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------ ISA equivalence */
 
 typedef struct sink {
@@ -819,13 +975,19 @@ static void sweep(sink *s)
     /* long vectors of the SIMD paths */
     size_t n = 150000;
     uint8_t *x = malloc(n * 4), *y = malloc(n * 4);
-    for (int mode = 0; mode < 6; mode++) {
-        tp_format f = mode < 2 ? TP_E4M3 : mode < 4 ? TP_F32 : TP_BF16;
+    for (int mode = 0; mode < 10; mode++) {
+        tp_format f = mode < 2 ? TP_E4M3 : mode < 4 ? TP_F32 : mode < 6 ? TP_BF16
+                                                     : mode < 8 ? TP_F32 : TP_BF16;
         const tp_format_desc *d = tp_format_get(f);
         for (size_t i = 0; i < n; i++) {
             for (int t = 0; t < 2; t++) {
                 uint64_t r = rnd64(), c;
                 uint32_t u = (uint32_t)(r & 0x807FFFFFu) | (uint32_t)((r >> 40) % 254 + 1) << 23;
+                if (mode >= 6) /* a narrow band (6, 8) or the staircase of test_long (7, 9) */
+                    u = (uint32_t)(r & 0x807FFFFFu) |
+                        (uint32_t)(mode % 2 == 0 ? 120 + (int)((r >> 40) % 8)
+                                   : t == 0      ? 127
+                                                 : 127 - (int)(i % (1 + (i / 2048) % 48))) << 23;
                 if (f == TP_E4M3)
                     c = (r & 0x7F) == 0x7F ? (r & 0xFE) : (r & 0xFF);
                 else
@@ -837,7 +999,7 @@ static void sweep(sink *s)
                 store(d, y, i, (i & 1) ? 0x7E : 0xFE);
             }
         }
-        if (mode % 2 == 1 && f != TP_E4M3)
+        if (mode % 2 == 1 && mode < 6 && f != TP_E4M3)
             store(d, x, n / 3, f == TP_F32 ? 0x7F800000u : 0x7F80u); /* an Inf */
         for (size_t len = 1; len <= n; len = len * 3 + 1) {
             uint64_t c = 0;
@@ -885,6 +1047,31 @@ static void sweep(sink *s)
             if (ib < N_BLK)
                 bd_free(&B);
             free(fb);
+        }
+    }
+    /* the MX fast-path cases (test_mx_fast) */
+    for (int pair = 0; pair < 4; pair++) {
+        for (int r0 = 0; r0 < MX_KINDS * 2 * 3; r0++) {
+            for (size_t q = 0; q < sizeof mx_nb / sizeof mx_nb[0]; q++) {
+                size_t nb = mx_nb[q], off = q % 2;
+                mxop A, B;
+                mx_make(&A, pair, 0, r0 / 6, (r0 / 3) % 2, r0 % 3, nb, off);
+                mx_make(&B, pair, 1, r0 / 6, (r0 / 3) % 2, r0 % 3, nb, off ^ 1);
+                static const struct {
+                    tp_format f;
+                    tp_round r;
+                } o[] = {{TP_F64, TP_RNE}, {TP_F32, TP_RDN}, {TP_BF16, TP_RUP}};
+                for (int k = 0; k < 3; k++) {
+                    uint64_t c = 0;
+                    unsigned fl = 0;
+                    tp_status st = tp_block_dot(&A.d.b, A.d.s, A.d.e, 1.0f, &B.d.b, B.d.s, B.d.e,
+                                                1.0f, nb * 32, tp_format_get(o[k].f), o[k].r,
+                                                TP_OVF_DEFAULT, NULL, &c, &fl);
+                    put(s, c, fl, st);
+                }
+                mx_free(&A);
+                mx_free(&B);
+            }
         }
     }
 }
@@ -971,8 +1158,9 @@ static Suite *dot_suite(void)
     tc = tcase_create("oracle");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_pairs, 0, TP_FORMAT_COUNT * TP_FORMAT_COUNT);
-    tcase_add_loop_test(tc, test_long, 0, 12 * 7);
+    tcase_add_loop_test(tc, test_long, 0, 14 * 7);
     tcase_add_loop_test(tc, test_blocks, 0, N_BLK * (N_BLK + 1));
+    tcase_add_loop_test(tc, test_mx_fast, 0, 4 * MX_KINDS * 2 * 3);
     suite_add_tcase(s, tc);
     tc = tcase_create("isa");
     tcase_set_timeout(tc, 120);

@@ -230,19 +230,12 @@ static int split_levels(tp_acc *acc, double *p, size_t m)
 static double load_f64(const tpi_fmt *p, int f, const void *base, size_t i)
 {
     switch (f) {
-    case TP_F32: {
-        float x;
-        memcpy(&x, (const char *)base + 4 * i, sizeof x);
-        return (double)x;
-    }
-    case TP_BF16: {
-        uint32_t u = (uint32_t)((const uint16_t *)base)[i] << 16;
-        float x;
-        memcpy(&x, &u, sizeof x);
-        return (double)x;
-    }
+    case TP_F32:
+        return tpi_f32_bits_to_f64((uint32_t)tpi_load_code(base, i, 4));
+    case TP_BF16:
+        return tpi_f32_bits_to_f64((uint32_t)tpi_load_code(base, i, 2) << 16);
     case TP_F16: {
-        uint16_t h = ((const uint16_t *)base)[i];
+        uint16_t h = (uint16_t)tpi_load_code(base, i, 2);
         int e = (h >> 10) & 0x1F, m = h & 0x3FF;
         double v = e == 0x1F ? (m ? NAN : INFINITY)
                  : e == 0   ? ldexp((double)m, -24)
@@ -593,11 +586,8 @@ static int block_e8m0_fast(const bop *a, const bop *b, size_t n, tp_acc *acc, un
  * whose values have at most 29 significant bits (not NVFP4). */
 static double bop_f64(const bop *o, size_t i)
 {
-    if (o->k == NULL) {
-        float x;
-        memcpy(&x, o->e + 4 * i, sizeof x);
-        return (double)x;
-    }
+    if (o->k == NULL)
+        return tpi_f32_bits_to_f64((uint32_t)tpi_load_code(o->e, i, 4));
     tpi_val v;
     unsigned junk = 0;
     bop_val(o, i, &v, &junk);

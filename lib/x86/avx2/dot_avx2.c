@@ -8,7 +8,9 @@
  *    binary32 product, binary64 lanes.  Lanes see at most 2^16 terms of
  *    the grid 2^-18 below 2^17.62: 51.6 bits, exact.
  *  - binary32 x binary32, bfloat16 x bfloat16: exact binary64 products
- *    summed by error-free extraction, lanes of at most 2048 terms.
+ *    summed by error-free extraction, lanes of at most 2048 terms; each
+ *    chunk first tries the one-pass fixed levels (fixed2 below).
+ *  - MX x MX block dots (MXFP4/MXFP8 E4M3 pairs): see "MX blocks" below.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -157,6 +159,127 @@ static int split_levels(tp_acc *acc, double *p, size_t m)
     return added;
 }
 
+/* ------------------------------------------------------------ two fixed levels
+ * The one-pass fixed levels of dot_avx512.c (fixed2: see there for the
+ * bounds), in 4 binary64 lanes with a scalar tail doing the same operations.
+ * Returns 1 if the chunk was added, 0 to redo it with split_levels, -1 for
+ * the reference. */
+static inline double ld1(const void *base, size_t i, int bf)
+{
+    float f;
+    if (bf) {
+        uint32_t u = (uint32_t)((const uint16_t *)base)[i] << 16;
+        memcpy(&f, &u, 4);
+    } else {
+        f = ((const float *)base)[i];
+    }
+    return (double)f;
+}
+
+static inline __m256d ld4_pd(const void *base, size_t i, int bf)
+{
+    if (bf) {
+        __m128i h = _mm_loadl_epi64((const __m128i *)((const uint16_t *)base + i));
+        return _mm256_cvtps_pd(_mm_castsi128_ps(_mm_slli_epi32(_mm_cvtepu16_epi32(h), 16)));
+    }
+    return _mm256_cvtps_pd(_mm_loadu_ps((const float *)base + i));
+}
+
+static inline uint32_t max_abs_bits(const void *base, size_t m, int bf)
+{
+    size_t i = 0;
+    uint32_t r = 0;
+    if (bf) {
+        const uint16_t *x = (const uint16_t *)base;
+        __m256i v = _mm256_setzero_si256();
+        for (; i + 16 <= m; i += 16)
+            v = _mm256_max_epu16(v, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(x + i)),
+                                                     _mm256_set1_epi16(0x7FFF)));
+        uint16_t t[16];
+        _mm256_storeu_si256((__m256i *)t, v);
+        for (int k = 0; k < 16; k++)
+            r = t[k] > r ? t[k] : r;
+        for (; i < m; i++)
+            r = (x[i] & 0x7FFFu) > r ? (x[i] & 0x7FFFu) : r;
+        return r << 16;
+    }
+    const uint32_t *x = (const uint32_t *)base;
+    __m256i v = _mm256_setzero_si256();
+    for (; i + 8 <= m; i += 8)
+        v = _mm256_max_epu32(v, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(x + i)),
+                                                 _mm256_set1_epi32(0x7FFFFFFF)));
+    uint32_t t[8];
+    _mm256_storeu_si256((__m256i *)t, v);
+    for (int k = 0; k < 8; k++)
+        r = t[k] > r ? t[k] : r;
+    for (; i < m; i++)
+        r = (x[i] & 0x7FFFFFFFu) > r ? (x[i] & 0x7FFFFFFFu) : r;
+    return r;
+}
+
+static inline int fixed2(tp_acc *acc, const void *a, const void *b, size_t m, int bf, int lv)
+{
+    uint32_t ua = max_abs_bits(a, m, bf), ub = max_abs_bits(b, m, bf);
+    if (ua >= 0x7F800000u || ub >= 0x7F800000u)
+        return -1;
+    float fa, fb;
+    memcpy(&fa, &ua, 4);
+    memcpy(&fb, &ub, 4);
+    double bound = (double)fa * (double)fb;
+    if (bound == 0.0)
+        return -1;
+    int e;
+    frexp(bound, &e); /* bound < 2^e */
+    const double c1 = ldexp(1.0, e + SP_M), c2 = ldexp(1.0, e + SP_M - 41);
+    const __m256d s1 = _mm256_set1_pd(c1), s2 = _mm256_set1_pd(c2), z = _mm256_setzero_pd();
+    __m256d a1 = z, a2 = z, nzv = z;
+    size_t i = 0;
+    for (; i + 4 <= m; i += 4) {
+        __m256d p = _mm256_mul_pd(ld4_pd(a, i, bf), ld4_pd(b, i, bf));
+        __m256d q = _mm256_sub_pd(_mm256_add_pd(s1, p), s1);
+        p = _mm256_sub_pd(p, q);
+        a1 = _mm256_add_pd(a1, q);
+        if (lv == 1) {
+            nzv = _mm256_or_pd(nzv, _mm256_cmp_pd(p, z, _CMP_NEQ_UQ));
+            continue;
+        }
+        q = _mm256_sub_pd(_mm256_add_pd(s2, p), s2);
+        a2 = _mm256_add_pd(a2, q);
+        nzv = _mm256_or_pd(nzv, _mm256_cmp_pd(p, q, _CMP_NEQ_UQ));
+    }
+    double t1 = 0.0, t2 = 0.0;
+    int nz = _mm256_movemask_pd(nzv) != 0;
+    for (; i < m; i++) {
+        double p = ld1(a, i, bf) * ld1(b, i, bf);
+        double q = (c1 + p) - c1;
+        p -= q;
+        t1 += q;
+        if (lv == 1) {
+            nz |= p != 0.0;
+            continue;
+        }
+        q = (c2 + p) - c2;
+        t2 += q;
+        nz |= p != q;
+    }
+    if (nz)
+        return 0;
+    double l1[4], l2[4];
+    _mm256_storeu_pd(l1, a1);
+    _mm256_storeu_pd(l2, a2);
+    const double k1 = ldexp(1.0, 53 - (e + SP_M)), k2 = ldexp(1.0, 53 - (e + SP_M - 41));
+    int64_t i1 = (int64_t)(t1 * k1), i2 = (int64_t)(t2 * k2);
+    for (int k = 0; k < 4; k++) {
+        i1 += (int64_t)(l1[k] * k1);
+        i2 += (int64_t)(l2[k] * k2);
+    }
+    if (i1 == 0 && i2 == 0)
+        return -1;
+    tpi_dot_add_i64(acc, i1, e + SP_M - 53);
+    tpi_dot_add_i64(acc, i2, e + SP_M - 41 - 53);
+    return 1;
+}
+
 static void dot_f32_avx2(const tpi_fmt *pa, const void *a, size_t inca, const tpi_fmt *pb,
                          const void *b, size_t incb, size_t n, tp_acc *acc)
 {
@@ -168,6 +291,12 @@ static void dot_f32_avx2(const tpi_fmt *pa, const void *a, size_t inca, const tp
     double p[SP_CHUNK];
     for (size_t i0 = 0; i0 < n; i0 += SP_CHUNK) {
         size_t m = n - i0 < SP_CHUNK ? n - i0 : SP_CHUNK, i;
+        int f2 = fixed2(acc, x + i0, y + i0, m, 0, 2);
+        if (f2 != 0) {
+            if (f2 < 0)
+                tpi_ref_dot_generic(pa, x + i0, 1, pb, y + i0, 1, m, acc);
+            continue;
+        }
         __m256d badv = _mm256_setzero_pd();
         for (i = 0; i + 4 <= m; i += 4) {
             __m256d pv = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i0 + i)),
@@ -197,6 +326,14 @@ static void dot_bf16_avx2(const tpi_fmt *pa, const void *a, size_t inca, const t
     double p[SP_CHUNK];
     for (size_t i0 = 0; i0 < n; i0 += SP_CHUNK) {
         size_t m = n - i0 < SP_CHUNK ? n - i0 : SP_CHUNK, i;
+        int f2 = fixed2(acc, x + i0, y + i0, m, 1, 1); /* bfloat16: one level, then two */
+        if (f2 == 0)
+            f2 = fixed2(acc, x + i0, y + i0, m, 1, 2);
+        if (f2 != 0) {
+            if (f2 < 0)
+                tpi_ref_dot_generic(pa, x + i0, 1, pb, y + i0, 1, m, acc);
+            continue;
+        }
         __m256d badv = _mm256_setzero_pd();
         for (i = 0; i + 4 <= m; i += 4) {
             __m128i wx = _mm_slli_epi32(
@@ -223,8 +360,180 @@ static void dot_bf16_avx2(const tpi_fmt *pa, const void *a, size_t inca, const t
     }
 }
 
+
+/* ------------------------------------------------------------ MX blocks
+ *
+ * MX x MX with E8M0 scales, as in dot_avx512.c (the chunks of 64 blocks,
+ * their fallbacks to tpi_ref_block_dot, the windows W and the int64 chunk
+ * bounds are the same; see there).  Per block:
+ *  - MXFP4 x MXFP8: E2M1 -> int8 k (pshufb) -> binary32; E4M3 -> X * 2^-17
+ *    (binary16 trick).  The four products k X 2^-17 of a lane are multiples
+ *    of 2^-17 below 4 * 2752512 * 2^-17 < 2^7: exact in binary32 (24 bits).
+ *    Times 2^17 they convert exactly to int32; two lanes add below 2^25.
+ *  - MXFP4 x MXFP4: int8 k_a, k_b (|k| <= 12); pmaddubsw on |k_a| and
+ *    sign(k_b, k_a) gives pair sums <= 288 in int16, pmaddwd lane sums <= 1152.
+ *  - MXFP8 x MXFP8: the binary32 products X_a X_b 2^-34 (exact) widen to
+ *    binary64; a block's 32 are multiples of 2^-34 below 2^6.62, so their
+ *    binary64 sum is exact (40.62 bits); times 2^34 it is an integer below
+ *    2^51, read as int64 by adding 1.5 * 2^52 (exact) and subtracting the bits.
+ * Each block sum is then shifted left by d = ca + cb - min (int64 lanes).
+ */
+#define BD_CHUNK 64
+
+enum { BD_44, BD_48, BD_88 };
+static const int bd_win[3] = {44, 30, 16};
+static const int bd_unit[3] = {-2, -10, -18};
+
+/* d[j] = ca + cb - min over a chunk of nb blocks; 0 on a NaN scale or a
+ * spread above win. */
+static int bd_scales(const uint8_t *sa, const uint8_t *sb, int nb, int win, int *d, int *mn)
+{
+    int lo = 1 << 20, hi = -1;
+    for (int j = 0; j < nb; j++) {
+        int t = (int)sa[j] + (int)sb[j];
+        if (sa[j] == 0xFF || sb[j] == 0xFF)
+            return 0;
+        lo = t < lo ? t : lo;
+        hi = t > hi ? t : hi;
+    }
+    if (hi - lo > win)
+        return 0;
+    for (int j = 0; j < nb; j++)
+        d[j] = (int)sa[j] + (int)sb[j] - lo;
+    *mn = lo;
+    return 1;
+}
+
+static inline void e4m3_pair8(__m128i w, __m256 *ev, __m256 *od) /* 16 codes: X * 2^-17 */
+{
+    const __m128i m = _mm_set1_epi16((short)0xBF80);
+    *ev = _mm256_cvtph_ps(_mm_and_si128(_mm_srai_epi16(_mm_slli_epi16(w, 8), 1), m));
+    *od = _mm256_cvtph_ps(_mm_and_si128(_mm_srai_epi16(w, 1), m));
+}
+
+static void blk_dot_avx2(const tpi_blk *ka, const uint8_t *sa, const void *ea, float tsa,
+                         const tpi_blk *kb, const uint8_t *sb, const void *eb, float tsb, size_t n,
+                         tp_acc *acc, unsigned *flags)
+{
+    int pair = -1;
+    if (kb != NULL && ka->bs == 32 && kb->bs == 32) {
+        int fa = ka->fmt, fb = kb->fmt;
+        if (fa == TP_BLOCK_MXFP8_E4M3 && fb == TP_BLOCK_MXFP4) { /* commute */
+            const tpi_blk *tk = ka;
+            const uint8_t *ts = sa;
+            const void *te = ea;
+            ka = kb, sa = sb, ea = eb;
+            kb = tk, sb = ts, eb = te;
+            fa = TP_BLOCK_MXFP4, fb = TP_BLOCK_MXFP8_E4M3;
+        }
+        if (fa == TP_BLOCK_MXFP4 && fb == TP_BLOCK_MXFP4)
+            pair = BD_44;
+        else if (fa == TP_BLOCK_MXFP4 && fb == TP_BLOCK_MXFP8_E4M3)
+            pair = BD_48;
+        else if (fa == TP_BLOCK_MXFP8_E4M3 && fb == TP_BLOCK_MXFP8_E4M3)
+            pair = BD_88;
+    }
+    if (pair < 0) {
+        tpi_ref_block_dot(ka, sa, ea, tsa, kb, sb, eb, tsb, n, acc, flags);
+        return;
+    }
+    const size_t ba = pair == BD_88 ? 32 : 16, bb = pair == BD_44 ? 16 : 32; /* bytes/block */
+    const uint8_t *xa = (const uint8_t *)ea, *xb = (const uint8_t *)eb;
+    const __m128i tk = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+    const __m128i m0f = _mm_set1_epi8(0x0F);
+    const __m256i v80 = _mm256_set1_epi8((char)0x80);
+    size_t nblk = n / 32;
+    for (size_t b0 = 0; b0 < nblk; b0 += BD_CHUNK) {
+        int nb = nblk - b0 < BD_CHUNK ? (int)(nblk - b0) : BD_CHUNK, mn = 0;
+        int d[BD_CHUNK];
+        const uint8_t *pa = xa + b0 * ba, *pb = xb + b0 * bb;
+        __m256i s0 = _mm256_setzero_si256();
+        __m256i vmx = _mm256_setzero_si256(); /* max of (E4M3 code | 0x80): 0xFF iff NaN */
+        if (!bd_scales(sa + b0, sb + b0, nb, bd_win[pair], d, &mn))
+            goto ref;
+        if (pair == BD_48) {
+            for (int j = 0; j < nb; j++, pa += 16, pb += 32) {
+                __m128i x = _mm_loadu_si128((const __m128i *)pa);
+                __m128i ke = _mm_shuffle_epi8(tk, _mm_and_si128(x, m0f));
+                __m128i ko = _mm_shuffle_epi8(tk, _mm_and_si128(_mm_srli_epi16(x, 4), m0f));
+                __m256i w = _mm256_loadu_si256((const __m256i *)pb);
+                vmx = _mm256_max_epu8(vmx, _mm256_or_si256(w, v80));
+                __m256 be0, bo0, be1, bo1;
+                e4m3_pair8(_mm256_castsi256_si128(w), &be0, &bo0);
+                e4m3_pair8(_mm256_extracti128_si256(w, 1), &be1, &bo1);
+                /* exact: multiples of 2^-17 below 2^7 (see above) */
+                __m256 p = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(ke)), be0);
+                p = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(ko)), bo0, p);
+                p = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(ke, 8))),
+                                    be1, p);
+                p = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(ko, 8))),
+                                    bo1, p);
+                __m256i q = _mm256_cvttps_epi32(_mm256_mul_ps(p, _mm256_set1_ps(0x1p17f)));
+                __m128i q4 = _mm_add_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+                s0 = _mm256_add_epi64(s0, _mm256_sll_epi64(_mm256_cvtepi32_epi64(q4),
+                                                           _mm_cvtsi32_si128(d[j])));
+            }
+        } else if (pair == BD_44) {
+            const __m128i one = _mm_set1_epi16(1);
+            for (int j = 0; j < nb; j++, pa += 16, pb += 16) {
+                __m128i x = _mm_loadu_si128((const __m128i *)pa);
+                __m128i y = _mm_loadu_si128((const __m128i *)pb);
+                __m128i ae = _mm_shuffle_epi8(tk, _mm_and_si128(x, m0f));
+                __m128i ao = _mm_shuffle_epi8(tk, _mm_and_si128(_mm_srli_epi16(x, 4), m0f));
+                __m128i be = _mm_shuffle_epi8(tk, _mm_and_si128(y, m0f));
+                __m128i bo = _mm_shuffle_epi8(tk, _mm_and_si128(_mm_srli_epi16(y, 4), m0f));
+                /* exact: pairs <= 288 in int16, lanes of 8 products <= 1152 */
+                __m128i pe = _mm_maddubs_epi16(_mm_abs_epi8(ae), _mm_sign_epi8(be, ae));
+                __m128i po = _mm_maddubs_epi16(_mm_abs_epi8(ao), _mm_sign_epi8(bo, ao));
+                __m128i q4 = _mm_madd_epi16(_mm_add_epi16(pe, po), one);
+                s0 = _mm256_add_epi64(s0, _mm256_sll_epi64(_mm256_cvtepi32_epi64(q4),
+                                                           _mm_cvtsi32_si128(d[j])));
+            }
+        } else {
+            const __m256d magic = _mm256_set1_pd(0x1.8p52), k34 = _mm256_set1_pd(0x1p34);
+            for (int j = 0; j < nb; j++, pa += 32, pb += 32) {
+                __m256i wa = _mm256_loadu_si256((const __m256i *)pa);
+                __m256i wb = _mm256_loadu_si256((const __m256i *)pb);
+                vmx = _mm256_max_epu8(vmx, _mm256_or_si256(wa, v80));
+                vmx = _mm256_max_epu8(vmx, _mm256_or_si256(wb, v80));
+                __m256d t = _mm256_setzero_pd();
+                for (int h = 0; h < 2; h++) {
+                    __m256 ae, ao, be, bo;
+                    __m128i ha = h ? _mm256_extracti128_si256(wa, 1) : _mm256_castsi256_si128(wa);
+                    __m128i hb = h ? _mm256_extracti128_si256(wb, 1) : _mm256_castsi256_si128(wb);
+                    e4m3_pair8(ha, &ae, &ao);
+                    e4m3_pair8(hb, &be, &bo);
+                    /* exact products X_a X_b 2^-34; exact binary64 block sum */
+                    __m256 pe = _mm256_mul_ps(ae, be), po = _mm256_mul_ps(ao, bo);
+                    t = _mm256_add_pd(t, _mm256_cvtps_pd(_mm256_castps256_ps128(pe)));
+                    t = _mm256_add_pd(t, _mm256_cvtps_pd(_mm256_extractf128_ps(pe, 1)));
+                    t = _mm256_add_pd(t, _mm256_cvtps_pd(_mm256_castps256_ps128(po)));
+                    t = _mm256_add_pd(t, _mm256_cvtps_pd(_mm256_extractf128_ps(po, 1)));
+                }
+                /* t * 2^34: integers below 2^40.62, read exactly as int64 */
+                __m256i q = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_fmadd_pd(t, k34, magic)),
+                                             _mm256_castpd_si256(magic));
+                s0 = _mm256_add_epi64(s0, _mm256_sll_epi64(q, _mm_cvtsi32_si128(d[j])));
+            }
+        }
+        if (_mm256_movemask_epi8(_mm256_cmpeq_epi8(vmx, _mm256_set1_epi8((char)0xFF))) == 0) {
+            int64_t l[4];
+            _mm256_storeu_si256((__m256i *)l, s0);
+            int64_t tot = l[0] + l[1] + l[2] + l[3];
+            if (tot != 0) {
+                tpi_dot_add_i64(acc, tot, mn - 254 + bd_unit[pair]);
+                continue;
+            }
+        }
+    ref:
+        tpi_ref_block_dot(ka, sa + b0, xa + b0 * ba, tsa, kb, sb + b0, xb + b0 * bb, tsb,
+                          (size_t)nb * 32, acc, flags);
+    }
+}
+
 void tpi_install_avx2_dot(tpi_kernels *k)
 {
+    k->blk_dot = blk_dot_avx2;
     ref_e4m3 = k->dot[TP_E4M3][TP_E4M3];
     ref_f32 = k->dot[TP_F32][TP_F32];
     ref_bf16 = k->dot[TP_BF16][TP_BF16];
