@@ -23,7 +23,8 @@
  * The parent compares each variant's hashes with the ref child's; on the
  * first difference the two children are rerun in detail mode for that piece
  * and both dumps are printed.  A variant the CPU (or build) lacks reports a
- * lower tp_active_isa(); that comparison is skipped and says so.
+ * lower tp_active_isa(); that comparison is skipped and says so.  The re-exec
+ * harness is tpt_isa_main (testutil.h); this file holds the sweep.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <float.h>
@@ -31,9 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "testutil.h"
 
@@ -44,8 +42,6 @@
 #define LONGBLK 200    /* blocks of a long tensor (32-element blocks) */
 #define MAXVAL (LONGBLK * 32 > MAXBLK * 256 ? LONGBLK * 32 : MAXBLK * 256)
 #define RED 32
-
-static const char *self_path;
 
 static float bitsf(uint32_t b)
 {
@@ -175,14 +171,6 @@ typedef struct run {
     long piece;
 } run;
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = (const unsigned char *)p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * UINT64_C(0x100000001B3);
-    return h;
-}
-
 static void dump_hex(FILE *f, const char *what, const unsigned char *p, size_t n)
 {
     fprintf(f, "%s (%zu bytes):", what, n);
@@ -198,13 +186,13 @@ static void record(run *r, const char *desc, tp_status st, unsigned flags, const
 {
     long k = r->piece++;
     if (r->detail < 0) {
-        uint64_t h = UINT64_C(0xCBF29CE484222325);
-        h = fnv(h, &st, sizeof st);
-        h = fnv(h, &flags, sizeof flags);
+        uint64_t h = TPT_FNV_INIT;
+        h = tpt_fnv(h, &st, sizeof st);
+        h = tpt_fnv(h, &flags, sizeof flags);
         if (b1 != NULL)
-            h = fnv(h, b1, n1);
+            h = tpt_fnv(h, b1, n1);
         if (b2 != NULL)
-            h = fnv(h, b2, n2);
+            h = tpt_fnv(h, b2, n2);
         fwrite(&h, sizeof h, 1, r->out);
     } else if (k == r->detail) {
         fprintf(r->out, "piece %ld: %s\nstatus %d flags 0x%x\n", k, desc, (int)st, flags);
@@ -417,173 +405,30 @@ static void sweep(run *r, uint64_t seed)
     free(x);
 }
 
-static int child_main(const char *path)
+/* The child: the sweep, hashed or (detail >= 0) one piece dumped as text. */
+static void isa_sweep(FILE *out, long detail)
 {
-    const char *det = getenv(ENV_DETAIL);
-    run r = {NULL, det ? atol(det) : -1, 0};
-    r.out = fopen(path, "wb");
-    if (r.out == NULL)
-        return 2;
-    if (r.detail < 0) {
-        uint32_t hd[2] = {MAGIC, (uint32_t)tp_active_isa()};
-        fwrite(hd, sizeof hd, 1, r.out);
-    }
+    run r = {out, detail, 0};
     sweep(&r, tpt_seed());
-    return fclose(r.out) == 0 ? 0 : 2;
 }
 
 /* ------------------------------------------------------------ the parent */
 
-static const char *isa_names[] = {"ref", "avx2", "avx512"};
-static char ref_path[64];
-static int ref_ok;
-
-static int spawn(const char *isa, const char *path, long detail)
+/* Prints both text dumps of the differing piece. */
+static void explain(const char *isa, const unsigned char *a, size_t la, const unsigned char *b,
+                    size_t lb)
 {
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        char dbuf[32];
-        setenv("TP_ISA", isa, 1);
-        setenv(ENV_OUT, path, 1);
-        if (detail >= 0) {
-            snprintf(dbuf, sizeof dbuf, "%ld", detail);
-            setenv(ENV_DETAIL, dbuf, 1);
-        } else {
-            unsetenv(ENV_DETAIL);
-        }
-        execl(self_path, self_path, (char *)NULL);
-        _exit(127);
-    }
-    int status = 0;
-    if (waitpid(pid, &status, 0) != pid)
-        return -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+    (void)la;
+    (void)lb;
+    printf("---- ref:\n%s---- %s:\n%s", a ? (const char *)a : "(none)\n", isa,
+           b ? (const char *)b : "(none)\n");
 }
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *b = NULL;
-    size_t cap = 0, n = 0;
-    if (f == NULL)
-        return NULL;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1 << 16;
-            b = realloc(b, cap + 1);
-            if (b == NULL)
-                abort();
-        }
-        size_t got = fread(b + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    fclose(f);
-    b[n] = 0;
-    *len = n;
-    return b;
-}
-
-static void explain(const char *isa, long k)
-{
-    char pa[64], pb[64];
-    size_t la = 0, lb = 0;
-    snprintf(pa, sizeof pa, "/tmp/tp_bisa_%ld_dref", (long)getpid());
-    snprintf(pb, sizeof pb, "/tmp/tp_bisa_%ld_d%s", (long)getpid(), isa);
-    if (spawn("ref", pa, k) != 0 || spawn(isa, pb, k) != 0) {
-        printf("  (detail run failed)\n");
-        return;
-    }
-    unsigned char *a = slurp(pa, &la), *b = slurp(pb, &lb);
-    unlink(pa);
-    unlink(pb);
-    printf("---- ref:\n%s---- %s:\n%s", a ? (char *)a : "(none)\n", isa, b ? (char *)b : "(none)\n");
-    free(a);
-    free(b);
-}
-
-static void make_ref(void)
-{
-    snprintf(ref_path, sizeof ref_path, "/tmp/tp_bisa_%ld_ref", (long)getpid());
-    ref_ok = spawn("ref", ref_path, -1) == 0;
-}
-
-static void drop_ref(void)
-{
-    unlink(ref_path);
-}
-
-START_TEST(test_ref_child)
-{
-    size_t len = 0;
-    unsigned char *b = slurp(ref_path, &len);
-    ck_assert_msg(ref_ok && b != NULL && len > 8, "the TP_ISA=ref child failed");
-    uint32_t hd[2];
-    memcpy(hd, b, sizeof hd);
-    ck_assert_uint_eq(hd[0], MAGIC);
-    ck_assert_uint_eq(hd[1], TP_ISA_REF);
-    printf("# ref: %zu pieces\n", (len - 8) / 8);
-    free(b);
-}
-END_TEST
-
-START_TEST(test_isa_equal)
-{
-    const char *isa = isa_names[_i];
-    char path[64];
-    size_t la = 0, lb = 0;
-    snprintf(path, sizeof path, "/tmp/tp_bisa_%ld_%s", (long)getpid(), isa);
-    ck_assert_msg(spawn(isa, path, -1) == 0, "the TP_ISA=%s child failed", isa);
-    unsigned char *a = slurp(ref_path, &la), *b = slurp(path, &lb);
-    unlink(path);
-    ck_assert_msg(a != NULL && b != NULL && la > 8 && lb > 8, "missing child output");
-    uint32_t ha[2], hb[2];
-    memcpy(ha, a, sizeof ha);
-    memcpy(hb, b, sizeof hb);
-    if ((int)hb[1] < _i) {
-        printf("# %s: SKIPPED (this CPU or build provides only %s)\n", isa,
-               tp_isa_name((tp_isa)hb[1]));
-        free(a);
-        free(b);
-        return;
-    }
-    ck_assert_uint_eq(la, lb);
-    for (size_t off = 8; off < la; off += 8) {
-        if (memcmp(a + off, b + off, 8) != 0) {
-            long k = (long)((off - 8) / 8);
-            printf("# %s differs from ref at piece %ld\n", isa, k);
-            explain(isa, k);
-            fflush(stdout);
-            free(a);
-            free(b);
-            ck_abort_msg("%s differs from the reference at piece %ld (details above)", isa, k);
-        }
-    }
-    printf("# %s: %zu pieces bit-identical to ref (status, flags, scales, codes, values, red "
-           "zones)\n",
-           isa, (la - 8) / 8);
-    free(a);
-    free(b);
-}
-END_TEST
 
 int main(int argc, char **argv)
 {
-    const char *out = getenv(ENV_OUT);
-    (void)argc;
-    if (out != NULL && *out != '\0')
-        return child_main(out);
-    self_path = access("/proc/self/exe", X_OK) == 0 ? "/proc/self/exe" : argv[0];
-    tpt_banner("check_block_isa");
-    Suite *s = suite_create("block_isa");
-    TCase *tc = tcase_create("equivalence");
-    tcase_set_timeout(tc, 300);
-    tcase_add_unchecked_fixture(tc, make_ref, drop_ref);
-    tcase_add_test(tc, test_ref_child);
-    tcase_add_loop_test(tc, test_isa_equal, TP_ISA_AVX2, TP_ISA_AVX512 + 1);
-    suite_add_tcase(s, tc);
-    return tpt_run(s);
+    static const tpt_isa_suite suite = {
+        "check_block_isa", "block_isa", "bisa", ENV_OUT, ENV_DETAIL, MAGIC,
+        "status, flags, scales, codes, values, red zones", isa_sweep, explain,
+    };
+    return tpt_isa_main(&suite, argc, argv);
 }

@@ -14,26 +14,20 @@
  * codes and flags of the first differing element.
  *
  * A variant the CPU (or the build) lacks reports a lower tp_active_isa() in
- * its child; that comparison is skipped and says so.
+ * its child; that comparison is skipped and says so.  The re-exec harness is
+ * tpt_isa_main (testutil.h); this file holds the sweep and the explanation.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "testutil.h"
 
 #define ENV_OUT "TPT_ISA_OUT"       /* child mode: write results here */
 #define ENV_DETAIL "TPT_ISA_DETAIL" /* child mode: dump this piece in full */
 #define MAGIC UINT32_C(0x54504953)  /* "TPIS" */
-
-static const char *self_path;
 
 /* ------------------------------------------------------------ inputs */
 
@@ -154,14 +148,6 @@ typedef struct run {
     uint64_t seed;
 } run;
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = (const unsigned char *)p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * UINT64_C(0x100000001B3);
-    return h;
-}
-
 #define RED 16
 
 /* Records one piece: hash of flags, codes and the red zone (or, in detail
@@ -171,9 +157,9 @@ static void record(run *r, int kind, int f, int rnd, int ovf, size_t start, size
 {
     long k = r->piece++;
     if (r->detail < 0) {
-        uint64_t h = UINT64_C(0xCBF29CE484222325);
-        h = fnv(h, &flags, sizeof flags);
-        h = fnv(h, out, n * osz + RED);
+        uint64_t h = TPT_FNV_INIT;
+        h = tpt_fnv(h, &flags, sizeof flags);
+        h = tpt_fnv(h, out, n * osz + RED);
         fwrite(&h, sizeof h, 1, r->out);
     } else if (k == r->detail) {
         uint32_t hd[6] = { (uint32_t)kind, (uint32_t)f, (uint32_t)rnd, (uint32_t)ovf,
@@ -315,105 +301,34 @@ static void sweep_all(run *r, const vec *in)
     sweep_encode(r, in, 1);
 }
 
-static int child_main(const char *path)
+/* The child: the sweep over the generated inputs. */
+static void isa_sweep(FILE *out, long detail)
 {
-    const char *det = getenv(ENV_DETAIL);
-    run r = { NULL, det ? atol(det) : -1, 0, tpt_seed() };
+    run r = { out, detail, 0, tpt_seed() };
     vec in = { NULL, 0, 0 };
-    r.out = fopen(path, "wb");
-    if (r.out == NULL)
-        return 2;
-    uint32_t hd[2] = { MAGIC, (uint32_t)tp_active_isa() };
-    fwrite(hd, sizeof hd, 1, r.out);
     gen_f32(&in, r.seed);
     sweep_all(&r, &in);
     free(in.v);
-    return fclose(r.out) == 0 ? 0 : 2;
 }
 
 /* ------------------------------------------------------------ the parent */
 
-static const char *isa_names[] = { "ref", "avx2", "avx512" };
-static char ref_path[64];
-static int ref_ok;
-
-/* Runs a child with TP_ISA=isa writing to path; 0 on success. */
-static int spawn(const char *isa, const char *path, long detail)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        char dbuf[32];
-        setenv("TP_ISA", isa, 1);
-        setenv(ENV_OUT, path, 1);
-        if (detail >= 0) {
-            snprintf(dbuf, sizeof dbuf, "%ld", detail);
-            setenv(ENV_DETAIL, dbuf, 1);
-        } else {
-            unsetenv(ENV_DETAIL);
-        }
-        execl(self_path, self_path, (char *)NULL);
-        _exit(127);
-    }
-    int status = 0;
-    if (waitpid(pid, &status, 0) != pid)
-        return -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *b = NULL;
-    size_t cap = 0, n = 0;
-    if (f == NULL)
-        return NULL;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1 << 20;
-            b = realloc(b, cap);
-            if (b == NULL)
-                abort();
-        }
-        size_t got = fread(b + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    fclose(f);
-    *len = n;
-    return b;
-}
-
 static const char *kind_name[] = { "encode_f32", "encode_f64", "decode_f32", "decode_f64" };
 static const char *rnd_name[] = { "RNE", "RNA", "RTZ", "RUP", "RDN", "RTO", "RSR" };
 
-/* Explains the first difference of piece k between ref and isa. */
-static void explain(const char *isa, long k)
+/* Explains the first difference between the ref and isa dumps of a piece. */
+static void explain(const char *isa, const unsigned char *a, size_t la, const unsigned char *b,
+                    size_t lb)
 {
-    char pa[64], pb[64];
-    size_t la = 0, lb = 0;
-    snprintf(pa, sizeof pa, "/tmp/tp_isa_%ld_dref", (long)getpid());
-    snprintf(pb, sizeof pb, "/tmp/tp_isa_%ld_d%s", (long)getpid(), isa);
-    if (spawn("ref", pa, k) != 0 || spawn(isa, pb, k) != 0) {
-        printf("  (detail run failed)\n");
-        return;
-    }
-    unsigned char *a = slurp(pa, &la), *b = slurp(pb, &lb);
-    unlink(pa);
-    unlink(pb);
-    if (a == NULL || b == NULL || la < 8 + 28 || lb < 8 + 28) {
+    if (a == NULL || b == NULL || la < 28 || lb < 28) {
         printf("  (detail output missing)\n");
-        free(a);
-        free(b);
         return;
     }
     uint32_t hd[6];
     unsigned fa, fb;
-    memcpy(hd, a + 8, sizeof hd);
-    memcpy(&fa, a + 8 + 24, 4);
-    memcpy(&fb, b + 8 + 24, 4);
+    memcpy(hd, a, sizeof hd);
+    memcpy(&fa, a + 24, 4);
+    memcpy(&fb, b + 24, 4);
     const tp_format_desc *d = tp_format_get((tp_format)hd[1]);
     int kind = (int)hd[0];
     size_t osz = kind <= K_ENC64 ? code_size(d) : kind == K_DEC32 ? 4 : 8;
@@ -423,12 +338,12 @@ static void explain(const char *isa, long k)
         printf(" mode %s policy %s", rnd_name[hd[2]], hd[3] == TP_OVF_SAT ? "SAT" : "NONSAT");
     printf(", piece at input %u, n = %zu\n", hd[4], n);
     printf("  flags ref 0x%x, %s 0x%x\n", fa, isa, fb);
-    const unsigned char *oa = a + 8 + 28, *ob = b + 8 + 28;
+    const unsigned char *oa = a + 28, *ob = b + 28;
     vec in = { NULL, 0, 0 }, codes = { NULL, 0, 0 };
     gen_f32(&in, tpt_seed());
     if (kind >= K_DEC32)
         gen_codes(&codes, d, &in, tpt_seed());
-    for (size_t i = 0; i < n * osz + RED && i < la - 36 && i < lb - 36; i++) {
+    for (size_t i = 0; i < n * osz + RED && i < la - 28 && i < lb - 28; i++) {
         if (oa[i] == ob[i])
             continue;
         size_t e = i / osz;
@@ -447,87 +362,13 @@ static void explain(const char *isa, long k)
     }
     free(in.v);
     free(codes.v);
-    free(a);
-    free(b);
 }
-
-static void make_ref(void)
-{
-    snprintf(ref_path, sizeof ref_path, "/tmp/tp_isa_%ld_ref", (long)getpid());
-    ref_ok = spawn("ref", ref_path, -1) == 0;
-}
-
-static void drop_ref(void)
-{
-    unlink(ref_path);
-}
-
-START_TEST(test_ref_child)
-{
-    size_t len = 0;
-    unsigned char *b = slurp(ref_path, &len);
-    ck_assert_msg(ref_ok && b != NULL && len > 8, "the TP_ISA=ref child failed");
-    uint32_t hd[2];
-    memcpy(hd, b, sizeof hd);
-    ck_assert_uint_eq(hd[0], MAGIC);
-    ck_assert_uint_eq(hd[1], TP_ISA_REF);
-    printf("# ref: %zu pieces\n", (len - 8) / 8);
-    free(b);
-}
-END_TEST
-
-START_TEST(test_isa_equal)
-{
-    const char *isa = isa_names[_i];
-    char path[64];
-    size_t la = 0, lb = 0;
-    snprintf(path, sizeof path, "/tmp/tp_isa_%ld_%s", (long)getpid(), isa);
-    ck_assert_msg(spawn(isa, path, -1) == 0, "the TP_ISA=%s child failed", isa);
-    unsigned char *a = slurp(ref_path, &la), *b = slurp(path, &lb);
-    unlink(path);
-    ck_assert_msg(a != NULL && b != NULL && la > 8 && lb > 8, "missing child output");
-    uint32_t ha[2], hb[2];
-    memcpy(ha, a, sizeof ha);
-    memcpy(hb, b, sizeof hb);
-    if ((int)hb[1] < _i) {
-        printf("# %s: SKIPPED (this CPU or build provides only %s)\n", isa,
-               tp_isa_name((tp_isa)hb[1]));
-        free(a);
-        free(b);
-        return;
-    }
-    ck_assert_uint_eq(la, lb);
-    for (size_t off = 8; off < la; off += 8) {
-        if (memcmp(a + off, b + off, 8) != 0) {
-            long k = (long)((off - 8) / 8);
-            printf("# %s differs from ref at piece %ld\n", isa, k);
-            explain(isa, k);
-            fflush(stdout);
-            free(a);
-            free(b);
-            ck_abort_msg("%s differs from the reference at piece %ld (details above)", isa, k);
-        }
-    }
-    printf("# %s: %zu pieces bit-identical to ref (codes, flags, red zones)\n", isa, (la - 8) / 8);
-    free(a);
-    free(b);
-}
-END_TEST
 
 int main(int argc, char **argv)
 {
-    const char *out = getenv(ENV_OUT);
-    (void)argc;
-    if (out != NULL && *out != '\0')
-        return child_main(out);
-    self_path = access("/proc/self/exe", X_OK) == 0 ? "/proc/self/exe" : argv[0];
-    tpt_banner("check_isa");
-    Suite *s = suite_create("isa");
-    TCase *tc = tcase_create("equivalence");
-    tcase_set_timeout(tc, 300);
-    tcase_add_unchecked_fixture(tc, make_ref, drop_ref);
-    tcase_add_test(tc, test_ref_child);
-    tcase_add_loop_test(tc, test_isa_equal, TP_ISA_AVX2, TP_ISA_AVX512 + 1);
-    suite_add_tcase(s, tc);
-    return tpt_run(s);
+    static const tpt_isa_suite suite = {
+        "check_isa", "isa", "isa", ENV_OUT, ENV_DETAIL, MAGIC,
+        "codes, flags, red zones", isa_sweep, explain,
+    };
+    return tpt_isa_main(&suite, argc, argv);
 }

@@ -4,7 +4,9 @@
 #ifndef TP_TESTUTIL_H
 #define TP_TESTUTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <check.h>
 
@@ -19,5 +21,45 @@ uint64_t tpt_seed(void);
 uint64_t tpt_rand64(uint64_t *state);
 /* Runs a suite (CK_NORMAL) and returns the process exit status. */
 int tpt_run(Suite *s);
+/* FNV-1a 64 over n bytes, continuing the hash h (start from TPT_FNV_INIT):
+ * the per-piece hash of the cross-ISA suites. */
+#define TPT_FNV_INIT UINT64_C(0xCBF29CE484222325)
+uint64_t tpt_fnv(uint64_t h, const void *p, size_t n);
+
+/* ------------------------------------------------------------ cross-ISA runs
+ *
+ * The dispatcher reads TP_ISA once per process, so a suite that compares the
+ * ISA variants re-executes itself (/proc/self/exe, else argv[0]) with
+ * TP_ISA=ref, avx2 and avx512.  Each child runs the suite's deterministic
+ * sweep and writes a header (magic, tp_active_isa()) then one 64-bit hash per
+ * piece to a temp file /tmp/tp_<tag>_<pid>_<isa>.  The parent compares each
+ * variant's hashes with the ref child's.  On the first differing piece both
+ * children are run again in detail mode for that piece alone, and the suite's
+ * explain() prints the difference.  A variant the CPU (or the build) lacks
+ * reports a lower tp_active_isa() in its child; that comparison is skipped
+ * and says so. */
+typedef struct tpt_isa_suite {
+    const char *program;    /* banner name: "check_isa" */
+    const char *suite;      /* Check suite name: "isa" */
+    const char *tag;        /* temp file names: /tmp/tp_<tag>_<pid>_<isa> */
+    const char *env_out;    /* child mode: the path to write results to */
+    const char *env_detail; /* child mode: the piece to dump in full */
+    uint32_t magic;         /* first word of every child's output */
+    const char *compared;   /* what the hashes cover, for the pass line */
+    /* Child: runs the sweep, writing one 64-bit hash per piece to out, or
+     * with detail >= 0 a dump of piece `detail` alone. */
+    void (*sweep)(FILE *out, long detail);
+    /* Parent: prints the first difference between the ref and isa detail
+     * dumps of one piece (the bytes after the header, NUL-terminated; NULL
+     * when a child wrote no header). */
+    void (*explain)(const char *isa, const unsigned char *ref, size_t nref,
+                    const unsigned char *var, size_t nvar);
+} tpt_isa_suite;
+
+/* The main() of a cross-ISA suite: in a child (env_out set) runs the sweep
+ * and returns its exit status; else prints the banner, runs the Check
+ * tests (the ref child's header, then each variant against it) and returns
+ * the process exit status. */
+int tpt_isa_main(const tpt_isa_suite *s, int argc, char **argv);
 
 #endif /* TP_TESTUTIL_H */

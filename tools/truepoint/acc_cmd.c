@@ -7,106 +7,96 @@
 
 #include "cli.h"
 
-#define TOKEN_FMT "'%.60s%s'"
-#define TOKEN_ARG(s) (s), (strlen(s) > 60 ? "..." : "")
-
 extern const cli_command cli_cmd_sum;
+
+/* The state of `sum` over its input lines. */
+typedef struct sum_ctx {
+    const tp_format_desc *d;
+    tp_acc acc;
+} sum_ctx;
+
+/* Adds the code of one line. */
+static int sum_line(void *ctx, const char *line, unsigned long lineno)
+{
+    sum_ctx *s = (sum_ctx *)ctx;
+    uint64_t code;
+    if (cli_parse_code_line(s->d, line, lineno, &code) != 0)
+        return -1;
+    tp_status st = tp_acc_add_code(&s->acc, s->d, code);
+    if (st != TP_OK) {
+        cli_line_error(lineno, "the library refused the code: %s", tp_status_string(st));
+        return -1;
+    }
+    return 0;
+}
+
+int cli_parse_round_options(const cli_command *c, int argc, char **argv, const cli_option *own,
+                            cli_round_opts *ro)
+{
+    const cli_option shared[] = {
+        {NULL, "--out", CLI_OPT_STRING, &ro->out_name},
+        {"-r", "--round", CLI_OPT_ROUND, &ro->rnd},
+        {"-o", "--overflow", CLI_OPT_OVERFLOW, &ro->ovf},
+        {NULL, "--seed", CLI_OPT_U64, &ro->seed},
+        {NULL, "--flags", CLI_OPT_SWITCH, &ro->show_flags},
+        {NULL, NULL, CLI_OPT_SWITCH, NULL},
+    };
+    cli_option all[8 + sizeof shared / sizeof shared[0]];
+    size_t n = 0;
+
+    ro->out_name = "f32";
+    ro->rnd = TP_RNE;
+    ro->ovf = TP_OVF_DEFAULT;
+    ro->seed = 0;
+    ro->show_flags = 0;
+    while (n < 8 && (own[n].short_name != NULL || own[n].long_name != NULL)) {
+        all[n] = own[n];
+        n++;
+    }
+    memcpy(all + n, shared, sizeof shared);
+    return cli_parse_options(c, argc, argv, all, "codes");
+}
+
+int cli_print_acc_result(const tp_acc *acc, const tp_format_desc *od, const cli_round_opts *o,
+                         unsigned flags)
+{
+    uint64_t code;
+    tp_status st = tp_acc_round(acc, od, o->rnd, o->ovf, tp_sr_word(o->seed, 0), &code, &flags);
+    if (st != TP_OK) {
+        cli_error("the library refused to round: %s", tp_status_string(st));
+        cli_finish_stdout();
+        return CLI_EXIT_DATA;
+    }
+    cli_print_code(stdout, od, code);
+    cli_print_flags(o->show_flags, flags);
+    putchar('\n');
+    return cli_finish_stdout();
+}
 
 static int run_sum(int argc, char **argv)
 {
     const cli_command *c = &cli_cmd_sum;
-    const char *fmt_name = NULL, *out_name = "f32", *val;
+    const char *fmt_name = NULL;
+    const cli_option opts[] = {
+        {"-f", "--format", CLI_OPT_STRING, &fmt_name},
+        {NULL, NULL, CLI_OPT_SWITCH, NULL},
+    };
+    cli_round_opts ro;
     tp_format fmt, outf;
-    tp_round rnd = TP_RNE;
-    tp_overflow ovf = TP_OVF_DEFAULT;
-    uint64_t seed = 0;
-    int show_flags = 0, rc;
-    cli_reader rd;
-    const char *tok;
-    tp_acc acc;
+    sum_ctx s;
+    int rc;
 
-    for (int i = 1; i < argc; i++) {
-        if ((rc = cli_opt_value(c, argc, argv, &i, "-f", "--format", &val)) != 0) {
-            if (rc < 0)
-                return CLI_EXIT_USAGE;
-            fmt_name = val;
-        } else if ((rc = cli_opt_value(c, argc, argv, &i, NULL, "--out", &val)) != 0) {
-            if (rc < 0)
-                return CLI_EXIT_USAGE;
-            out_name = val;
-        } else if ((rc = cli_opt_value(c, argc, argv, &i, "-r", "--round", &val)) != 0) {
-            if (rc < 0 || cli_parse_round(c, val, &rnd) != 0)
-                return CLI_EXIT_USAGE;
-        } else if ((rc = cli_opt_value(c, argc, argv, &i, "-o", "--overflow", &val)) != 0) {
-            if (rc < 0 || cli_parse_overflow(c, val, &ovf) != 0)
-                return CLI_EXIT_USAGE;
-        } else if ((rc = cli_opt_value(c, argc, argv, &i, NULL, "--seed", &val)) != 0) {
-            if (rc < 0 || cli_parse_u64_opt(c, "--seed", val, &seed) != 0)
-                return CLI_EXIT_USAGE;
-        } else if (strcmp(argv[i], "--flags") == 0) {
-            show_flags = 1;
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error(c, "unknown option '%s'", argv[i]);
-        } else {
-            return cli_usage_error(c, "unexpected argument '%s' (codes are read from stdin)",
-                                   argv[i]);
-        }
-    }
+    if ((rc = cli_parse_round_options(c, argc, argv, opts, &ro)) != CLI_EXIT_OK)
+        return rc;
     if (fmt_name == NULL)
         return cli_usage_error(c, "the input format is missing (-f FMT)");
-    if (cli_parse_format(c, fmt_name, &fmt) != 0 || cli_parse_format(c, out_name, &outf) != 0)
+    if (cli_parse_format(c, fmt_name, &fmt) != 0 || cli_parse_format(c, ro.out_name, &outf) != 0)
         return CLI_EXIT_USAGE;
-    const tp_format_desc *d = tp_format_get(fmt), *od = tp_format_get(outf);
-
-    tp_acc_init(&acc);
-    cli_line_buffered_stdout();
-    cli_reader_init(&rd, stdin);
-    while ((rc = cli_next_token(&rd, &tok)) > 0) {
-        uint64_t code;
-        int hrc = cli_parse_hex(tok, 0, &code);
-        if (hrc == -1) {
-            cli_line_error(rd.lineno, "cannot parse " TOKEN_FMT " (expected a hex code)",
-                           TOKEN_ARG(tok));
-            goto data_error;
-        }
-        if (hrc == -2 || (code & ~cli_code_mask(d)) != 0) {
-            cli_line_error(rd.lineno, "code " TOKEN_FMT " is too wide for %s (%u bits)",
-                           TOKEN_ARG(tok), d->name, (unsigned)d->bits);
-            goto data_error;
-        }
-        tp_status st = tp_acc_add_code(&acc, d, code);
-        if (st != TP_OK) {
-            cli_line_error(rd.lineno, "the library refused the code: %s", tp_status_string(st));
-            goto data_error;
-        }
-    }
-    cli_reader_free(&rd);
-    if (rc < 0) {
-        cli_finish_stdout();
-        return CLI_EXIT_DATA;
-    }
-    {
-        uint64_t code;
-        unsigned flags = 0;
-        tp_status st = tp_acc_round(&acc, od, rnd, ovf, tp_sr_word(seed, 0), &code, &flags);
-        if (st != TP_OK) {
-            cli_error("the library refused to round: %s", tp_status_string(st));
-            cli_finish_stdout();
-            return CLI_EXIT_DATA;
-        }
-        cli_print_code(stdout, od, code);
-        if (show_flags) {
-            char fb[48];
-            printf(" %s", cli_flags_text(flags, fb, sizeof fb));
-        }
-        putchar('\n');
-    }
-    return cli_finish_stdout();
-
-data_error:
-    cli_reader_free(&rd);
-    cli_finish_stdout();
-    return CLI_EXIT_DATA;
+    s.d = tp_format_get(fmt);
+    tp_acc_init(&s.acc);
+    if ((rc = cli_each_line(sum_line, &s)) != CLI_EXIT_OK)
+        return rc;
+    return cli_print_acc_result(&s.acc, tp_format_get(outf), &ro, 0);
 }
 
 const cli_command cli_cmd_sum = {

@@ -10,8 +10,7 @@
 
 #define MAX_BS 256
 
-/* Element code width of a block format. */
-static unsigned elem_width(const tp_block_desc *b)
+unsigned cli_block_elem_width(const tp_block_desc *b)
 {
     if (b->format == TP_BLOCK_BFP)
         return b->mant_bits;
@@ -34,7 +33,7 @@ static void unpack_block(const tp_block_desc *b, const uint8_t *scale, const uin
                          unsigned *sc, uint64_t *codes)
 {
     int bs = b->block_size;
-    unsigned w = elem_width(b);
+    unsigned w = cli_block_elem_width(b);
     if (b->format == TP_BLOCK_GGML_MXFP4) {
         *sc = el[0];
         for (int j = 0; j < 16; j++) {
@@ -61,11 +60,11 @@ static void unpack_block(const tp_block_desc *b, const uint8_t *scale, const uin
 }
 
 /* The inverse of unpack_block. */
-static void pack_block(const tp_block_desc *b, unsigned sc, const uint64_t *codes, uint8_t *scale,
-                       uint8_t *el)
+void cli_block_pack(const tp_block_desc *b, unsigned sc, const uint64_t *codes, uint8_t *scale,
+                    uint8_t *el)
 {
     int bs = b->block_size;
-    unsigned w = elem_width(b);
+    unsigned w = cli_block_elem_width(b);
     memset(el, 0, block_bytes(b));
     if (b->format == TP_BLOCK_GGML_MXFP4) {
         el[0] = (uint8_t)sc;
@@ -93,39 +92,7 @@ static void pack_block(const tp_block_desc *b, unsigned sc, const uint64_t *code
     }
 }
 
-/* Splits a line into at most `max` whitespace-separated hex numbers.
- * Returns the count, or -1 after reporting a bad token. */
-static int parse_hex_line(const char *line, unsigned long lineno, uint64_t *out, int max)
-{
-    int n = 0;
-    const char *p = line;
-    char tok[40];
-    while (*p != '\0') {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '\0')
-            break;
-        size_t len = strcspn(p, " \t");
-        if (len >= sizeof tok || n >= max) {
-            cli_line_error(lineno, n >= max ? "too many values (a block has %d)" : "value too long",
-                           max);
-            return -1;
-        }
-        memcpy(tok, p, len);
-        tok[len] = '\0';
-        if (cli_parse_hex(tok, 0, &out[n]) != 0) {
-            cli_line_error(lineno, "cannot parse '%s' as hex", tok);
-            return -1;
-        }
-        n++;
-        p += len;
-    }
-    return n;
-}
-
-/* "tensor_scale 0x..." lines: returns 1 and the value, 0 if the line is
- * something else, -1 after reporting an error. */
-static int tensor_scale_line(const char *line, unsigned long lineno, float *ts)
+int cli_tensor_scale_line(const char *line, unsigned long lineno, float *ts)
 {
     if (strncmp(line, "tensor_scale", 12) != 0)
         return 0;
@@ -146,302 +113,288 @@ static int tensor_scale_line(const char *line, unsigned long lineno, float *ts)
     return 1;
 }
 
-static int parse_block_format(const cli_command *c, const char *name, tp_block_desc *b)
+/* Parses the options of quantize or dequantize (every stray argument is an
+ * unknown option), then the required block format, whose name `opts` stores
+ * in *fname.  Returns CLI_EXIT_OK, or CLI_EXIT_USAGE after reporting. */
+static int parse_block_options(const cli_command *c, int argc, char **argv,
+                               const cli_option *opts, const char *const *fname,
+                               tp_block_desc *b)
 {
-    if (tp_block_from_name(name, b) == TP_OK)
-        return 0;
-    cli_usage_error(c, "unknown block format '%s' (use mxfp8_e4m3, mxfp8_e5m2, mxfp6_e2m3, "
-                       "mxfp6_e3m2, mxfp4, mxint8, nvfp4, nvfp4_torchao, bfpM_K, msfp12, msfp16, "
-                       "ggml_mxfp4 or ggml_q8_0)", name);
-    return -1;
+    int rc = cli_parse_options(c, argc, argv, opts, NULL);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    if (*fname == NULL)
+        return cli_usage_error(c, "a block format is required (-f FMT)");
+    if (tp_block_from_name(*fname, b) == TP_OK)
+        return CLI_EXIT_OK;
+    return cli_usage_error(c, "unknown block format '%s' (use mxfp8_e4m3, mxfp8_e5m2, "
+                              "mxfp6_e2m3, mxfp6_e3m2, mxfp4, mxint8, nvfp4, nvfp4_torchao, "
+                              "bfpM_K, msfp12, msfp16, ggml_mxfp4 or ggml_q8_0)",
+                           *fname);
 }
 
-static int parse_rule(const cli_command *c, const char *name, tp_scale_rule *r)
+/* NVFP4: the first input line may be "tensor_scale 0x..." (sets *ts).
+ * Returns 1 for that line, 0 for another, -1 after reporting an error. */
+static int leading_tensor_scale(int *first, const tp_block_desc *b, const char *line,
+                                unsigned long lineno, float *ts)
 {
-    static const char *const names[] = {"floor", "rceil", "ceil", "even"};
-    for (int i = 0; i < 4; i++) {
-        if (strcmp(name, names[i]) == 0) {
-            *r = (tp_scale_rule)i;
-            return 0;
+    int t = 0;
+    if (*first && b->format == TP_BLOCK_NVFP4)
+        t = cli_tensor_scale_line(line, lineno, ts);
+    *first = 0;
+    return t;
+}
+
+/* The wording of "too many values (... N)" for a block line. */
+static const char *block_limit_text(const char *name)
+{
+    return name != NULL ? "a block has" : "expected";
+}
+
+int cli_block_code_line(const tp_block_desc *b, const char *name, const char *line,
+                        unsigned long lineno, uint8_t *scale, uint8_t *el)
+{
+    int bs = b->block_size;
+    unsigned w = cli_block_elem_width(b);
+    uint64_t emask = (UINT64_C(1) << w) - 1;
+    uint64_t smask = b->format == TP_BLOCK_GGML_Q8_0 ? 0xFFFF : 0xFF;
+    uint64_t vals[MAX_BS + 2];
+    int n = cli_hex_fields(line, lineno, vals, MAX_BS + 1, block_limit_text(name));
+    if (n < 0)
+        return -1;
+    if (n != bs + 1) {
+        cli_line_error(lineno, "a %s line is a scale and %d codes, not %d values",
+                       name != NULL ? name : "block", bs, n);
+        return -1;
+    }
+    if (vals[0] > smask) {
+        cli_line_error(lineno, "scale code 0x%llx is too wide", (unsigned long long)vals[0]);
+        return -1;
+    }
+    for (int j = 1; j <= bs; j++) {
+        if (vals[j] > emask) {
+            cli_line_error(lineno, "code 0x%llx is wider than %u bits",
+                           (unsigned long long)vals[j], w);
+            return -1;
         }
     }
-    cli_usage_error(c, "unknown scale rule '%s' (use floor, rceil, ceil or even)", name);
-    return -1;
+    cli_block_pack(b, (unsigned)vals[0], vals + 1, scale, el);
+    return 0;
 }
 
-static void print_flags(int show, unsigned flags)
+int cli_block_f32_line(int bs, const char *name, const char *line, unsigned long lineno,
+                       float *x)
 {
-    char fb[48];
-    if (show)
-        printf(" %s", cli_flags_text(flags, fb, sizeof fb));
+    uint64_t vals[MAX_BS + 1];
+    int n = cli_hex_fields(line, lineno, vals, MAX_BS, block_limit_text(name));
+    if (n < 0)
+        return -1;
+    if (n != bs) {
+        if (name != NULL)
+            cli_line_error(lineno, "a %s block has %d values, not %d", name, bs, n);
+        else
+            cli_line_error(lineno, "a line of binary32 values has %d values, not %d", bs, n);
+        return -1;
+    }
+    for (int j = 0; j < bs; j++) {
+        if (vals[j] > 0xFFFFFFFFu) {
+            cli_line_error(lineno, "value %d is not binary32 hex bits", j + 1);
+            return -1;
+        }
+        uint32_t u = (uint32_t)vals[j];
+        memcpy(&x[j], &u, 4);
+    }
+    return 0;
 }
 
 /* ============================================================ quantize */
 
-/* Quantises and prints one block. */
-static int quantize_block(const tp_block_desc *b, const float *x, float ts, tp_scale_rule rule,
-                          tp_round rnd, uint64_t seed, uint64_t counter, int show_flags)
+/* The state of `quantize` over its input lines. */
+typedef struct quant_ctx {
+    tp_block_desc b;
+    const char *fname;
+    tp_scale_rule rule;
+    tp_round rnd;
+    uint64_t seed;
+    int show_flags;
+    int first, have_ts;
+    float ts;
+    float *all; /* NVFP4 without a given tensor scale: the whole input */
+    size_t nall, cap;
+    uint64_t blk; /* blocks quantised so far */
+} quant_ctx;
+
+static void print_tensor_scale(float ts)
 {
+    uint32_t u;
+    memcpy(&u, &ts, 4);
+    printf("tensor_scale 0x%08x\n", (unsigned)u);
+}
+
+/* Quantises and prints the next block. */
+static int quantize_block(quant_ctx *q, const float *x)
+{
+    const tp_block_desc *b = &q->b;
     uint8_t scale[1], el[2 * MAX_BS];
-    tp_sr sr = {NULL, seed, counter};
+    tp_sr sr = {NULL, q->seed, q->blk * (uint64_t)b->block_size};
     unsigned flags = 0, sc;
     uint64_t codes[MAX_BS];
-    tp_status st = tp_block_quantize_f32(b, x, b->block_size, scale, el, ts, rule, rnd, &sr,
-                                         &flags);
+    tp_status st = tp_block_quantize_f32(b, x, b->block_size, scale, el, q->ts, q->rule, q->rnd,
+                                         &sr, &flags);
     if (st != TP_OK) {
         cli_error("quantize failed: %s", tp_status_string(st));
         return CLI_EXIT_DATA;
     }
+    q->blk++;
     unpack_block(b, scale, el, &sc, codes);
     printf("0x%0*x", b->format == TP_BLOCK_GGML_Q8_0 ? 4 : 2, sc);
-    int digits = elem_width(b) > 8 ? 4 : 2;
+    int digits = cli_block_elem_width(b) > 8 ? 4 : 2;
     for (int j = 0; j < b->block_size; j++)
         printf(" 0x%0*llx", digits, (unsigned long long)codes[j]);
-    print_flags(show_flags, flags);
+    cli_print_flags(q->show_flags, flags);
     putchar('\n');
     return CLI_EXIT_OK;
+}
+
+static int quantize_line(void *ctx, const char *line, unsigned long lineno)
+{
+    quant_ctx *q = (quant_ctx *)ctx;
+    int bs = q->b.block_size;
+    float x[MAX_BS];
+    int t = leading_tensor_scale(&q->first, &q->b, line, lineno, &q->ts);
+    if (t != 0) {
+        if (t < 0)
+            return -1;
+        q->have_ts = 1;
+        print_tensor_scale(q->ts);
+        return 0;
+    }
+    if (cli_block_f32_line(bs, q->fname, line, lineno, x) != 0)
+        return -1;
+    if (q->b.format == TP_BLOCK_NVFP4 && !q->have_ts) {
+        if (q->nall + (size_t)bs > q->cap) {
+            size_t ncap = q->cap ? 2 * q->cap : 1024;
+            float *na = realloc(q->all, ncap * sizeof *na);
+            if (na == NULL) {
+                cli_line_error(lineno, "out of memory");
+                return -1;
+            }
+            q->all = na;
+            q->cap = ncap;
+        }
+        memcpy(q->all + q->nall, x, (size_t)bs * sizeof *x);
+        q->nall += (size_t)bs;
+        return 0;
+    }
+    return quantize_block(q, x) == CLI_EXIT_OK ? 0 : -1;
 }
 
 static int run_quantize(int argc, char **argv)
 {
     const cli_command *c = &cli_cmd_quantize;
-    const char *fname = NULL, *val;
-    tp_block_desc b;
-    tp_scale_rule rule = TP_SCALE_FLOOR;
-    tp_round rnd = TP_RNE;
-    uint64_t seed = 0;
-    int show_flags = 0, rc;
+    quant_ctx q;
+    int status, rc;
 
-    for (int i = 1; i < argc; i++) {
-        if ((rc = cli_opt_value(c, argc, argv, &i, "-f", "--format", &val)) != 0) {
-            if (rc < 0)
-                return CLI_EXIT_USAGE;
-            fname = val;
-        } else if ((rc = cli_opt_value(c, argc, argv, &i, NULL, "--scale-rule", &val)) != 0) {
-            if (rc < 0 || parse_rule(c, val, &rule) != 0)
-                return CLI_EXIT_USAGE;
-        } else if ((rc = cli_opt_value(c, argc, argv, &i, "-r", "--round", &val)) != 0) {
-            if (rc < 0 || cli_parse_round(c, val, &rnd) != 0)
-                return CLI_EXIT_USAGE;
-        } else if ((rc = cli_opt_value(c, argc, argv, &i, NULL, "--seed", &val)) != 0) {
-            if (rc < 0 || cli_parse_u64_opt(c, "--seed", val, &seed) != 0)
-                return CLI_EXIT_USAGE;
-        } else if (strcmp(argv[i], "--flags") == 0) {
-            show_flags = 1;
-        } else {
-            return cli_usage_error(c, "unknown option '%s'", argv[i]);
-        }
-    }
-    if (fname == NULL)
-        return cli_usage_error(c, "a block format is required (-f FMT)");
-    if (parse_block_format(c, fname, &b) != 0)
-        return CLI_EXIT_USAGE;
+    memset(&q, 0, sizeof q);
+    q.rule = TP_SCALE_FLOOR;
+    q.rnd = TP_RNE;
+    q.first = 1;
+    q.ts = 1.0f;
+    const cli_option opts[] = {
+        {"-f", "--format", CLI_OPT_STRING, &q.fname},
+        {NULL, "--scale-rule", CLI_OPT_SCALE_RULE, &q.rule},
+        {"-r", "--round", CLI_OPT_ROUND, &q.rnd},
+        {NULL, "--seed", CLI_OPT_U64, &q.seed},
+        {NULL, "--flags", CLI_OPT_SWITCH, &q.show_flags},
+        {NULL, NULL, CLI_OPT_SWITCH, NULL},
+    };
+    if ((rc = parse_block_options(c, argc, argv, opts, &q.fname, &q.b)) != CLI_EXIT_OK)
+        return rc;
 
-    cli_line_buffered_stdout();
-    cli_reader r;
-    cli_reader_init(&r, stdin);
-    const char *line;
-    int bs = b.block_size, nv = b.format == TP_BLOCK_NVFP4, have_ts = 0;
-    float ts = 1.0f;
-    float *all = NULL; /* NVFP4 without a given tensor scale: the whole input */
-    size_t nall = 0, cap = 0;
-    uint64_t vals[MAX_BS + 1];
-    float x[MAX_BS];
-    uint64_t blk = 0;
-    int status = CLI_EXIT_OK, first = 1;
-
-    while ((rc = cli_next_token(&r, &line)) == 1) {
-        if (first && nv) {
-            first = 0;
-            int t = tensor_scale_line(line, r.lineno, &ts);
-            if (t < 0) {
-                status = CLI_EXIT_DATA;
-                break;
-            }
-            if (t > 0) {
-                uint32_t u;
-                memcpy(&u, &ts, 4);
-                have_ts = 1;
-                printf("tensor_scale 0x%08x\n", (unsigned)u);
-                continue;
-            }
-        }
-        first = 0;
-        int n = parse_hex_line(line, r.lineno, vals, MAX_BS);
-        if (n < 0) {
-            status = CLI_EXIT_DATA;
-            break;
-        }
-        if (n != bs) {
-            cli_line_error(r.lineno, "a %s block has %d values, not %d", fname, bs, n);
-            status = CLI_EXIT_DATA;
-            break;
-        }
-        for (int j = 0; j < bs; j++) {
-            if (vals[j] > 0xFFFFFFFFu) {
-                cli_line_error(r.lineno, "value %d is not binary32 hex bits", j + 1);
-                status = CLI_EXIT_DATA;
-                break;
-            }
-            uint32_t u = (uint32_t)vals[j];
-            memcpy(&x[j], &u, 4);
-        }
-        if (status != CLI_EXIT_OK)
-            break;
-        if (nv && !have_ts) {
-            if (nall + (size_t)bs > cap) {
-                size_t ncap = cap ? 2 * cap : 1024;
-                float *na = realloc(all, ncap * sizeof *na);
-                if (na == NULL) {
-                    cli_line_error(r.lineno, "out of memory");
-                    status = CLI_EXIT_DATA;
-                    break;
-                }
-                all = na;
-                cap = ncap;
-            }
-            memcpy(all + nall, x, (size_t)bs * sizeof *x);
-            nall += (size_t)bs;
-            continue;
-        }
-        status = quantize_block(&b, x, ts, rule, rnd, seed, blk * (uint64_t)bs, show_flags);
-        if (status != CLI_EXIT_OK)
-            break;
-        blk++;
+    if ((status = cli_each_line(quantize_line, &q)) != CLI_EXIT_OK) {
+        free(q.all);
+        return status;
     }
-    if (rc < 0)
-        status = CLI_EXIT_DATA;
-    if (status == CLI_EXIT_OK && nv && !have_ts && nall > 0) {
-        uint32_t u;
-        tp_nvfp4_tensor_scale(&b, all, nall, &ts);
-        memcpy(&u, &ts, 4);
-        printf("tensor_scale 0x%08x\n", (unsigned)u);
-        for (size_t k = 0; k < nall && status == CLI_EXIT_OK; k += (size_t)bs, blk++)
-            status = quantize_block(&b, all + k, ts, rule, rnd, seed, blk * (uint64_t)bs,
-                                    show_flags);
+    if (q.nall > 0) { /* NVFP4 without a given tensor scale: the whole input read */
+        size_t bs = q.b.block_size;
+        tp_nvfp4_tensor_scale(&q.b, q.all, q.nall, &q.ts);
+        print_tensor_scale(q.ts);
+        for (size_t k = 0; k < q.nall && status == CLI_EXIT_OK; k += bs)
+            status = quantize_block(&q, q.all + k);
     }
-    free(all);
-    cli_reader_free(&r);
+    free(q.all);
     rc = cli_finish_stdout();
     return status != CLI_EXIT_OK ? status : rc;
 }
 
 /* ============================================================ dequantize */
 
+/* The state of `dequantize` over its input lines. */
+typedef struct dequant_ctx {
+    tp_block_desc b;
+    const char *fname;
+    int to_f64, show_flags, first;
+    float ts;
+} dequant_ctx;
+
+static int dequantize_line(void *ctx, const char *line, unsigned long lineno)
+{
+    dequant_ctx *dq = (dequant_ctx *)ctx;
+    int bs = dq->b.block_size;
+    int t = leading_tensor_scale(&dq->first, &dq->b, line, lineno, &dq->ts);
+    if (t != 0)
+        return t < 0 ? -1 : 0;
+    uint8_t scale[1], el[2 * MAX_BS];
+    if (cli_block_code_line(&dq->b, dq->fname, line, lineno, scale, el) != 0)
+        return -1;
+    unsigned flags = 0;
+    tp_status st;
+    if (dq->to_f64) {
+        double y[MAX_BS];
+        st = tp_block_dequantize_f64(&dq->b, scale, el, (size_t)bs, dq->ts, y, &flags);
+        for (int j = 0; st == TP_OK && j < bs; j++) {
+            uint64_t u;
+            memcpy(&u, &y[j], 8);
+            printf("%s0x%016llx", j ? " " : "", (unsigned long long)u);
+        }
+    } else {
+        float y[MAX_BS];
+        st = tp_block_dequantize_f32(&dq->b, scale, el, (size_t)bs, dq->ts, y, &flags);
+        for (int j = 0; st == TP_OK && j < bs; j++) {
+            uint32_t u;
+            memcpy(&u, &y[j], 4);
+            printf("%s0x%08x", j ? " " : "", (unsigned)u);
+        }
+    }
+    if (st != TP_OK) {
+        cli_line_error(lineno, "%s", tp_status_string(st));
+        return -1;
+    }
+    cli_print_flags(dq->show_flags, flags);
+    putchar('\n');
+    return 0;
+}
+
 static int run_dequantize(int argc, char **argv)
 {
     const cli_command *c = &cli_cmd_dequantize;
-    const char *fname = NULL, *val;
-    tp_block_desc b;
-    int to_f64 = 0, show_flags = 0, rc;
+    dequant_ctx dq;
+    int rc;
 
-    for (int i = 1; i < argc; i++) {
-        if ((rc = cli_opt_value(c, argc, argv, &i, "-f", "--format", &val)) != 0) {
-            if (rc < 0)
-                return CLI_EXIT_USAGE;
-            fname = val;
-        } else if ((rc = cli_opt_value(c, argc, argv, &i, NULL, "--to", &val)) != 0) {
-            if (rc < 0)
-                return CLI_EXIT_USAGE;
-            if (strcmp(val, "f64") == 0)
-                to_f64 = 1;
-            else if (strcmp(val, "f32") == 0)
-                to_f64 = 0;
-            else
-                return cli_usage_error(c, "--to takes f32 or f64, not '%s'", val);
-        } else if (strcmp(argv[i], "--flags") == 0) {
-            show_flags = 1;
-        } else {
-            return cli_usage_error(c, "unknown option '%s'", argv[i]);
-        }
-    }
-    if (fname == NULL)
-        return cli_usage_error(c, "a block format is required (-f FMT)");
-    if (parse_block_format(c, fname, &b) != 0)
-        return CLI_EXIT_USAGE;
-
-    cli_line_buffered_stdout();
-    cli_reader r;
-    cli_reader_init(&r, stdin);
-    const char *line;
-    int bs = b.block_size, first = 1, status = CLI_EXIT_OK;
-    unsigned w = elem_width(&b);
-    uint64_t emask = (UINT64_C(1) << w) - 1;
-    uint64_t smask = b.format == TP_BLOCK_GGML_Q8_0 ? 0xFFFF : 0xFF;
-    float ts = 1.0f;
-    uint64_t vals[MAX_BS + 2];
-
-    while ((rc = cli_next_token(&r, &line)) == 1) {
-        if (first && b.format == TP_BLOCK_NVFP4) {
-            first = 0;
-            int t = tensor_scale_line(line, r.lineno, &ts);
-            if (t < 0) {
-                status = CLI_EXIT_DATA;
-                break;
-            }
-            if (t > 0)
-                continue;
-        }
-        first = 0;
-        int n = parse_hex_line(line, r.lineno, vals, MAX_BS + 1);
-        if (n < 0) {
-            status = CLI_EXIT_DATA;
-            break;
-        }
-        if (n != bs + 1) {
-            cli_line_error(r.lineno, "a %s line is a scale and %d codes, not %d values", fname, bs,
-                           n);
-            status = CLI_EXIT_DATA;
-            break;
-        }
-        if (vals[0] > smask) {
-            cli_line_error(r.lineno, "scale code 0x%llx is too wide", (unsigned long long)vals[0]);
-            status = CLI_EXIT_DATA;
-            break;
-        }
-        for (int j = 1; j <= bs && status == CLI_EXIT_OK; j++) {
-            if (vals[j] > emask) {
-                cli_line_error(r.lineno, "code 0x%llx is wider than %u bits",
-                               (unsigned long long)vals[j], w);
-                status = CLI_EXIT_DATA;
-            }
-        }
-        if (status != CLI_EXIT_OK)
-            break;
-        uint8_t scale[1], el[2 * MAX_BS];
-        pack_block(&b, (unsigned)vals[0], vals + 1, scale, el);
-        unsigned flags = 0;
-        tp_status st;
-        if (to_f64) {
-            double y[MAX_BS];
-            st = tp_block_dequantize_f64(&b, scale, el, (size_t)bs, ts, y, &flags);
-            for (int j = 0; st == TP_OK && j < bs; j++) {
-                uint64_t u;
-                memcpy(&u, &y[j], 8);
-                printf("%s0x%016llx", j ? " " : "", (unsigned long long)u);
-            }
-        } else {
-            float y[MAX_BS];
-            st = tp_block_dequantize_f32(&b, scale, el, (size_t)bs, ts, y, &flags);
-            for (int j = 0; st == TP_OK && j < bs; j++) {
-                uint32_t u;
-                memcpy(&u, &y[j], 4);
-                printf("%s0x%08x", j ? " " : "", (unsigned)u);
-            }
-        }
-        if (st != TP_OK) {
-            cli_line_error(r.lineno, "%s", tp_status_string(st));
-            status = CLI_EXIT_DATA;
-            break;
-        }
-        print_flags(show_flags, flags);
-        putchar('\n');
-    }
-    if (rc < 0)
-        status = CLI_EXIT_DATA;
-    cli_reader_free(&r);
-    rc = cli_finish_stdout();
-    return status != CLI_EXIT_OK ? status : rc;
+    memset(&dq, 0, sizeof dq);
+    dq.first = 1;
+    dq.ts = 1.0f;
+    const cli_option opts[] = {
+        {"-f", "--format", CLI_OPT_STRING, &dq.fname},
+        {NULL, "--to", CLI_OPT_F64, &dq.to_f64},
+        {NULL, "--flags", CLI_OPT_SWITCH, &dq.show_flags},
+        {NULL, NULL, CLI_OPT_SWITCH, NULL},
+    };
+    if ((rc = parse_block_options(c, argc, argv, opts, &dq.fname, &dq.b)) != CLI_EXIT_OK)
+        return rc;
+    if ((rc = cli_each_line(dequantize_line, &dq)) != CLI_EXIT_OK)
+        return rc;
+    return cli_finish_stdout();
 }
 
 #define FORMATS_HELP                                                                          \

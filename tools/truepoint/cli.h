@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "truepoint.h"
 
@@ -71,6 +72,40 @@ int cli_usage_error(const cli_command *c, const char *fmt, ...) CLI_PRINTF(2, 3)
 
 /* ------------------------------------------------------------ options */
 
+/* A bad token quoted in a message, at most 60 characters of it:
+ * cli_line_error(n, "cannot parse " CLI_TOKEN_FMT, CLI_TOKEN_ARG(tok)). */
+#define CLI_TOKEN_FMT "'%.60s%s'"
+#define CLI_TOKEN_ARG(s) (s), (strlen(s) > 60 ? "..." : "")
+
+/* What an option stores in its `dest`. */
+typedef enum cli_opt_kind {
+    CLI_OPT_STRING,     /* const char *: the value as given (a format name) */
+    CLI_OPT_ROUND,      /* tp_round: rne, rna, rtz, rup, rdn, rto, sr */
+    CLI_OPT_OVERFLOW,   /* tp_overflow: sat or nonsat */
+    CLI_OPT_U64,        /* uint64_t: decimal or 0x hex */
+    CLI_OPT_SCALE_RULE, /* tp_scale_rule: floor, rceil, ceil or even */
+    CLI_OPT_F64,        /* int: 0 for "f32", 1 for "f64" */
+    CLI_OPT_SWITCH      /* int: set to 1; takes no value, matched exactly */
+} cli_opt_kind;
+
+/* One option of a command.  Options with a value accept the forms of
+ * cli_opt_value. */
+typedef struct cli_option {
+    const char *short_name; /* "-f", or NULL */
+    const char *long_name;  /* "--format", or NULL */
+    cli_opt_kind kind;
+    void *dest; /* of the type `kind` names */
+} cli_option;
+
+/* Parses argv[1..argc-1] against `opts`, a table ended by an entry without
+ * names; the first entry that matches an argument takes it.  An argument no
+ * entry takes is an unknown option, or, when `input` is not NULL and the
+ * argument does not start with '-', "unexpected argument 'X' (<input> are
+ * read from stdin)".  Returns CLI_EXIT_OK, or CLI_EXIT_USAGE after
+ * reporting. */
+int cli_parse_options(const cli_command *c, int argc, char **argv, const cli_option *opts,
+                      const char *input);
+
 /* Nonzero for "--help" and "-h". */
 int cli_is_help(const char *arg);
 
@@ -108,6 +143,15 @@ unsigned cli_code_digits(const tp_format_desc *d);
 uint64_t cli_code_mask(const tp_format_desc *d);
 /* Prints a code as "0x" + cli_code_digits hex digits. */
 void cli_print_code(FILE *fp, const tp_format_desc *d, uint64_t code);
+/* Parses an input line holding one code of `d` (hex, 0x prefix optional).
+ * Returns 0, or -1 after reporting a syntax error or a code too wide. */
+int cli_parse_code_line(const tp_format_desc *d, const char *line, unsigned long lineno,
+                        uint64_t *code);
+/* Splits an input line into at most `max` blank-separated hex numbers.
+ * Returns the count, or -1 after reporting a bad token or too many of them
+ * ("too many values (<limit_text> <max>)"). */
+int cli_hex_fields(const char *line, unsigned long lineno, uint64_t *out, int max,
+                   const char *limit_text);
 
 /* Storage of codes in the library's element type (uint8_t, uint16_t, float,
  * double): element size in bytes, and load/store of element i. */
@@ -118,6 +162,8 @@ void cli_code_store(const tp_format_desc *d, void *base, size_t i, uint64_t code
 /* Flag names joined by commas in bit order ("inexact,overflow"), or "none".
  * `buf` needs 40 bytes. */
 const char *cli_flags_text(unsigned flags, char *buf, size_t size);
+/* With `show` (--flags), prints the flags as a last column: " inexact". */
+void cli_print_flags(int show, unsigned flags);
 
 /* Shortest decimal that reads back (strtof/strtod) to the same value, with
  * "nan", "-nan", "inf", "-inf" for the specials.  `buf` needs 40 bytes. */
@@ -126,21 +172,17 @@ const char *cli_shortest_f64(double x, char *buf, size_t size);
 
 /* ------------------------------------------------------------ input */
 
-/* Line reader over a stream.  Lines may be arbitrarily long; a trailing
- * "\r" (CRLF input) and surrounding blanks are removed. */
-typedef struct cli_reader {
-    FILE *fp;
-    char *buf;
-    size_t cap;
-    unsigned long lineno; /* 1-based number of the line last returned */
-} cli_reader;
+/* Called for each non-blank input line (trimmed) with its 1-based number;
+ * returns 0 to go on, or -1 after reporting an error. */
+typedef int (*cli_line_fn)(void *ctx, const char *line, unsigned long lineno);
 
-void cli_reader_init(cli_reader *r, FILE *fp);
-void cli_reader_free(cli_reader *r);
-/* Returns 1 with *token set to the next non-blank line (trimmed), 0 at end
- * of input, -1 after reporting a read error, a NUL byte in a line, or memory
- * exhaustion. */
-int cli_next_token(cli_reader *r, const char **token);
+/* Makes stdout line buffered, then passes each non-blank line of stdin to
+ * `fn` until the end of the input.  Lines may be arbitrarily long; a
+ * trailing "\r" (CRLF input) and surrounding blanks are removed.  Returns
+ * CLI_EXIT_OK at the end of the input; CLI_EXIT_DATA, with stdout flushed,
+ * at the first line `fn` refuses or after reporting a read error, a NUL
+ * byte in a line, or memory exhaustion. */
+int cli_each_line(cli_line_fn fn, void *ctx);
 
 /* Makes stdout line buffered (call before the first output). */
 void cli_line_buffered_stdout(void);
@@ -152,5 +194,50 @@ int cli_finish_stdout(void);
 
 /* The format table of `truepoint formats` (and of the demo). */
 void cli_print_format_table(FILE *fp);
+
+/* The output options of sum and dot. */
+typedef struct cli_round_opts {
+    const char *out_name; /* --out FMT */
+    tp_round rnd;         /* -r MODE */
+    tp_overflow ovf;      /* -o POL */
+    uint64_t seed;        /* --seed N: tp_sr_word(N, 0) for -r sr */
+    int show_flags;       /* --flags */
+} cli_round_opts;
+
+/* Parses the options of sum or dot: the command's own options `own` (a
+ * table as for cli_parse_options, at most 8 entries), then --out, -r, -o,
+ * --seed and --flags into *ro, which starts at the defaults (f32, rne, the
+ * format's own overflow policy, seed 0, no flags).  Returns as
+ * cli_parse_options (defined in acc_cmd.c). */
+int cli_parse_round_options(const cli_command *c, int argc, char **argv, const cli_option *own,
+                            cli_round_opts *ro);
+/* Rounds the exact sum in `acc` once to `od` under `o`, ORing the flags into
+ * `flags`, and prints the code (and with --flags the flags) as one line.
+ * Returns the exit status, stdout flushed (defined in acc_cmd.c). */
+int cli_print_acc_result(const tp_acc *acc, const tp_format_desc *od, const cli_round_opts *o,
+                         unsigned flags);
+
+/* ------------------------------------------------------------ blocks */
+
+/* Element code width in bits of a block format (defined in block_cmd.c). */
+unsigned cli_block_elem_width(const tp_block_desc *b);
+/* Packs one block (scale code, element codes) into the library layout:
+ * `scale` gets 1 byte, `el` the block's element bytes (ggml: the scale too). */
+void cli_block_pack(const tp_block_desc *b, unsigned sc, const uint64_t *codes, uint8_t *scale,
+                    uint8_t *el);
+/* A "tensor_scale 0x..." line: returns 1 and the binary32 value, 0 for
+ * another line, -1 after reporting an error. */
+int cli_tensor_scale_line(const char *line, unsigned long lineno, float *ts);
+
+/* The input lines of blocks; both return 0, or -1 after reporting an error.
+ * `name` is the block format's name that quantize and dequantize quote in
+ * their messages; NULL gives the wording of dot.
+ *
+ * A scale code then the element codes, checked for width and packed. */
+int cli_block_code_line(const tp_block_desc *b, const char *name, const char *line,
+                        unsigned long lineno, uint8_t *scale, uint8_t *el);
+/* The bs binary32 values of one block, as hex bits. */
+int cli_block_f32_line(int bs, const char *name, const char *line, unsigned long lineno,
+                       float *x);
 
 #endif /* TP_CLI_H */

@@ -8,9 +8,6 @@
 
 #include "cli.h"
 
-/* Quotes at most 60 characters of a bad token in a message. */
-#define TOKEN_FMT "'%.60s%s'"
-#define TOKEN_ARG(s) (s), (strlen(s) > 60 ? "..." : "")
 
 /* ============================================================ formats */
 
@@ -110,131 +107,111 @@ const cli_command cli_cmd_formats = {
 
 /* ============================================================ encode */
 
+/* The state of `encode` over its input lines. */
+typedef struct encode_ctx {
+    tp_format fmt;
+    tp_round rnd;
+    tp_overflow ovf;
+    uint64_t seed, index; /* index: of the value, the SR counter */
+    int f64_bits, show_flags;
+} encode_ctx;
+
+static int encode_line(void *ctx, const char *tok, unsigned long lineno)
+{
+    encode_ctx *e = (encode_ctx *)ctx;
+    const tp_format_desc *d = tp_format_get(e->fmt);
+    unsigned char out[8];
+    unsigned flags = 0;
+    tp_sr sr;
+    tp_status st;
+    uint64_t bits;
+
+    sr.bits = NULL;
+    sr.seed = e->seed;
+    sr.counter = e->index;
+    if (cli_has_hex_prefix(tok)) {
+        int hrc = cli_parse_hex(tok, 1, &bits);
+        if (hrc == -1) {
+            cli_line_error(lineno, "cannot parse " CLI_TOKEN_FMT " (expected 0x and hex digits)",
+                           CLI_TOKEN_ARG(tok));
+            return -1;
+        }
+        if (hrc == -2 || strlen(tok + 2) > (e->f64_bits ? 16u : 8u)) {
+            cli_line_error(lineno,
+                           e->f64_bits ? CLI_TOKEN_FMT " has more than 16 hex digits"
+                                       : CLI_TOKEN_FMT " has more than 8 hex digits (binary32 bits;"
+                                                   " use -d for binary64 bits)",
+                           CLI_TOKEN_ARG(tok));
+            return -1;
+        }
+        if (e->f64_bits) {
+            double x;
+            memcpy(&x, &bits, 8);
+            st = tp_encode_f64(e->fmt, &x, out, 1, e->rnd, e->ovf, &sr, &flags);
+        } else {
+            uint32_t b32 = (uint32_t)bits;
+            float x;
+            memcpy(&x, &b32, 4);
+            st = tp_encode_f32(e->fmt, &x, out, 1, e->rnd, e->ovf, &sr, &flags);
+        }
+    } else {
+        char *end;
+        double x;
+        /* Decimal only: hex floats ("-0x1p3") are not accepted. */
+        if (strpbrk(tok, "xX") != NULL) {
+            cli_line_error(lineno, "cannot parse " CLI_TOKEN_FMT " (hex bits need the 0x prefix"
+                           " and no sign)", CLI_TOKEN_ARG(tok));
+            return -1;
+        }
+        errno = 0;
+        x = strtod(tok, &end);
+        if (end == tok || *end != '\0') {
+            cli_line_error(lineno,
+                           "cannot parse " CLI_TOKEN_FMT
+                           " (expected 0x hex bits or a decimal number)",
+                           CLI_TOKEN_ARG(tok));
+            return -1;
+        }
+        /* ERANGE: the value was rounded to nearest binary64 (Inf, a
+         * subnormal or zero), which is the documented reading. */
+        st = tp_encode_f64(e->fmt, &x, out, 1, e->rnd, e->ovf, &sr, &flags);
+    }
+    if (st != TP_OK) {
+        cli_line_error(lineno, "the library refused the value: %s", tp_status_string(st));
+        return -1;
+    }
+    cli_print_code(stdout, d, cli_code_load(d, out, 0));
+    cli_print_flags(e->show_flags, flags);
+    putchar('\n');
+    e->index++;
+    return 0;
+}
+
 static int run_encode(int argc, char **argv)
 {
     const cli_command *c = &cli_cmd_encode;
-    const char *fmt_name = NULL, *val;
-    tp_format fmt;
-    const tp_format_desc *d;
-    tp_round rnd = TP_RNE;
-    tp_overflow ovf = TP_OVF_DEFAULT;
-    uint64_t seed = 0, index = 0;
-    int f64_bits = 0, show_flags = 0, rc;
-    cli_reader rd;
-    const char *tok;
+    const char *fmt_name = NULL;
+    encode_ctx e = {TP_F32, TP_RNE, TP_OVF_DEFAULT, 0, 0, 0, 0};
+    const cli_option opts[] = {
+        {"-f", "--format", CLI_OPT_STRING, &fmt_name},
+        {"-r", "--round", CLI_OPT_ROUND, &e.rnd},
+        {"-o", "--overflow", CLI_OPT_OVERFLOW, &e.ovf},
+        {NULL, "--seed", CLI_OPT_U64, &e.seed},
+        {"-d", "--double", CLI_OPT_SWITCH, &e.f64_bits},
+        {NULL, "--flags", CLI_OPT_SWITCH, &e.show_flags},
+        {NULL, NULL, CLI_OPT_SWITCH, NULL},
+    };
+    int rc;
 
-    for (int i = 1; i < argc; i++) {
-        if ((rc = cli_opt_value(c, argc, argv, &i, "-f", "--format", &val)) != 0) {
-            if (rc < 0)
-                return CLI_EXIT_USAGE;
-            fmt_name = val;
-        } else if ((rc = cli_opt_value(c, argc, argv, &i, "-r", "--round", &val)) != 0) {
-            if (rc < 0 || cli_parse_round(c, val, &rnd) != 0)
-                return CLI_EXIT_USAGE;
-        } else if ((rc = cli_opt_value(c, argc, argv, &i, "-o", "--overflow", &val)) != 0) {
-            if (rc < 0 || cli_parse_overflow(c, val, &ovf) != 0)
-                return CLI_EXIT_USAGE;
-        } else if ((rc = cli_opt_value(c, argc, argv, &i, NULL, "--seed", &val)) != 0) {
-            if (rc < 0 || cli_parse_u64_opt(c, "--seed", val, &seed) != 0)
-                return CLI_EXIT_USAGE;
-        } else if (strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--double") == 0) {
-            f64_bits = 1;
-        } else if (strcmp(argv[i], "--flags") == 0) {
-            show_flags = 1;
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error(c, "unknown option '%s'", argv[i]);
-        } else {
-            return cli_usage_error(c, "unexpected argument '%s' (values are read from stdin)",
-                                   argv[i]);
-        }
-    }
+    if ((rc = cli_parse_options(c, argc, argv, opts, "values")) != CLI_EXIT_OK)
+        return rc;
     if (fmt_name == NULL)
         return cli_usage_error(c, "the target format is missing (-f FMT)");
-    if (cli_parse_format(c, fmt_name, &fmt) != 0)
+    if (cli_parse_format(c, fmt_name, &e.fmt) != 0)
         return CLI_EXIT_USAGE;
-    d = tp_format_get(fmt);
-
-    cli_line_buffered_stdout();
-    cli_reader_init(&rd, stdin);
-    while ((rc = cli_next_token(&rd, &tok)) > 0) {
-        unsigned char out[8];
-        unsigned flags = 0;
-        tp_sr sr;
-        tp_status st;
-        uint64_t bits;
-
-        sr.bits = NULL;
-        sr.seed = seed;
-        sr.counter = index;
-        if (cli_has_hex_prefix(tok)) {
-            int hrc = cli_parse_hex(tok, 1, &bits);
-            if (hrc == -1) {
-                cli_line_error(rd.lineno, "cannot parse " TOKEN_FMT " (expected 0x and hex digits)",
-                               TOKEN_ARG(tok));
-                goto data_error;
-            }
-            if (hrc == -2 || strlen(tok + 2) > (f64_bits ? 16u : 8u)) {
-                cli_line_error(rd.lineno,
-                               f64_bits ? TOKEN_FMT " has more than 16 hex digits"
-                                        : TOKEN_FMT " has more than 8 hex digits (binary32 bits;"
-                                                    " use -d for binary64 bits)",
-                               TOKEN_ARG(tok));
-                goto data_error;
-            }
-            if (f64_bits) {
-                double x;
-                memcpy(&x, &bits, 8);
-                st = tp_encode_f64(fmt, &x, out, 1, rnd, ovf, &sr, &flags);
-            } else {
-                uint32_t b32 = (uint32_t)bits;
-                float x;
-                memcpy(&x, &b32, 4);
-                st = tp_encode_f32(fmt, &x, out, 1, rnd, ovf, &sr, &flags);
-            }
-        } else {
-            char *end;
-            double x;
-            /* Decimal only: hex floats ("-0x1p3") are not accepted. */
-            if (strpbrk(tok, "xX") != NULL) {
-                cli_line_error(rd.lineno, "cannot parse " TOKEN_FMT " (hex bits need the 0x prefix"
-                               " and no sign)", TOKEN_ARG(tok));
-                goto data_error;
-            }
-            errno = 0;
-            x = strtod(tok, &end);
-            if (end == tok || *end != '\0') {
-                cli_line_error(rd.lineno,
-                               "cannot parse " TOKEN_FMT " (expected 0x hex bits or a decimal number)",
-                               TOKEN_ARG(tok));
-                goto data_error;
-            }
-            /* ERANGE: the value was rounded to nearest binary64 (Inf, a
-             * subnormal or zero), which is the documented reading. */
-            st = tp_encode_f64(fmt, &x, out, 1, rnd, ovf, &sr, &flags);
-        }
-        if (st != TP_OK) {
-            cli_line_error(rd.lineno, "the library refused the value: %s", tp_status_string(st));
-            goto data_error;
-        }
-        cli_print_code(stdout, d, cli_code_load(d, out, 0));
-        if (show_flags) {
-            char fb[48];
-            printf(" %s", cli_flags_text(flags, fb, sizeof fb));
-        }
-        putchar('\n');
-        index++;
-    }
-    cli_reader_free(&rd);
-    if (rc < 0) {
-        cli_finish_stdout();
-        return CLI_EXIT_DATA;
-    }
+    if ((rc = cli_each_line(encode_line, &e)) != CLI_EXIT_OK)
+        return rc;
     return cli_finish_stdout();
-
-data_error:
-    cli_reader_free(&rd);
-    cli_finish_stdout();
-    return CLI_EXIT_DATA;
 }
 
 const cli_command cli_cmd_encode = {
@@ -285,112 +262,82 @@ const cli_command cli_cmd_encode = {
 
 /* ============================================================ decode */
 
+/* The state of `decode` over its input lines. */
+typedef struct decode_ctx {
+    tp_format fmt;
+    int to_f64, decimal, show_flags;
+} decode_ctx;
+
+static int decode_line(void *ctx, const char *tok, unsigned long lineno)
+{
+    decode_ctx *dc = (decode_ctx *)ctx;
+    const tp_format_desc *d = tp_format_get(dc->fmt);
+    unsigned char in[8];
+    unsigned flags = 0;
+    uint64_t code;
+    tp_status st;
+    char buf[48];
+
+    if (cli_parse_code_line(d, tok, lineno, &code) != 0)
+        return -1;
+    cli_code_store(d, in, 0, code);
+    if (dc->to_f64) {
+        double x;
+        uint64_t b;
+        st = tp_decode_f64(dc->fmt, in, &x, 1, &flags);
+        if (st == TP_OK) {
+            memcpy(&b, &x, 8);
+            if (dc->decimal)
+                fputs(cli_shortest_f64(x, buf, sizeof buf), stdout);
+            else
+                printf("0x%016llx", (unsigned long long)b);
+        }
+    } else {
+        float x;
+        uint32_t b;
+        st = tp_decode_f32(dc->fmt, in, &x, 1, &flags);
+        if (st == TP_OK) {
+            memcpy(&b, &x, 4);
+            if (dc->decimal)
+                fputs(cli_shortest_f32(x, buf, sizeof buf), stdout);
+            else
+                printf("0x%08lx", (unsigned long)b);
+        }
+    }
+    if (st != TP_OK) {
+        cli_line_error(lineno, "the library refused the code: %s", tp_status_string(st));
+        return -1;
+    }
+    cli_print_flags(dc->show_flags, flags);
+    putchar('\n');
+    return 0;
+}
+
 static int run_decode(int argc, char **argv)
 {
     const cli_command *c = &cli_cmd_decode;
-    const char *fmt_name = NULL, *val;
-    tp_format fmt;
-    const tp_format_desc *d;
-    int to_f64 = 0, decimal = 0, show_flags = 0, rc;
-    cli_reader rd;
-    const char *tok;
+    const char *fmt_name = NULL;
+    decode_ctx dc = {TP_F32, 0, 0, 0};
+    const cli_option opts[] = {
+        {"-f", "--format", CLI_OPT_STRING, &fmt_name},
+        {"-t", "--to", CLI_OPT_F64, &dc.to_f64},
+        {NULL, "--decimal", CLI_OPT_SWITCH, &dc.decimal},
+        {NULL, "--flags", CLI_OPT_SWITCH, &dc.show_flags},
+        {NULL, NULL, CLI_OPT_SWITCH, NULL},
+    };
+    int rc;
 
-    for (int i = 1; i < argc; i++) {
-        if ((rc = cli_opt_value(c, argc, argv, &i, "-f", "--format", &val)) != 0) {
-            if (rc < 0)
-                return CLI_EXIT_USAGE;
-            fmt_name = val;
-        } else if ((rc = cli_opt_value(c, argc, argv, &i, "-t", "--to", &val)) != 0) {
-            if (rc < 0)
-                return CLI_EXIT_USAGE;
-            if (strcmp(val, "f32") == 0)
-                to_f64 = 0;
-            else if (strcmp(val, "f64") == 0)
-                to_f64 = 1;
-            else
-                return cli_usage_error(c, "--to takes f32 or f64, not '%s'", val);
-        } else if (strcmp(argv[i], "--decimal") == 0) {
-            decimal = 1;
-        } else if (strcmp(argv[i], "--flags") == 0) {
-            show_flags = 1;
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error(c, "unknown option '%s'", argv[i]);
-        } else {
-            return cli_usage_error(c, "unexpected argument '%s' (codes are read from stdin)",
-                                   argv[i]);
-        }
-    }
+    if ((rc = cli_parse_options(c, argc, argv, opts, "codes")) != CLI_EXIT_OK)
+        return rc;
     if (fmt_name == NULL)
         return cli_usage_error(c, "the format is missing (-f FMT)");
-    if (cli_parse_format(c, fmt_name, &fmt) != 0)
+    if (cli_parse_format(c, fmt_name, &dc.fmt) != 0)
         return CLI_EXIT_USAGE;
-    d = tp_format_get(fmt);
-    if (fmt == TP_F64 && !to_f64)
+    if (dc.fmt == TP_F64 && !dc.to_f64)
         return cli_usage_error(c, "f64 codes do not fit in binary32 exactly; use --to f64");
-
-    cli_line_buffered_stdout();
-    cli_reader_init(&rd, stdin);
-    while ((rc = cli_next_token(&rd, &tok)) > 0) {
-        unsigned char in[8];
-        unsigned flags = 0;
-        uint64_t code;
-        tp_status st;
-        char buf[48];
-        int hrc = cli_parse_hex(tok, 0, &code);
-
-        if (hrc == -1) {
-            cli_line_error(rd.lineno, "cannot parse " TOKEN_FMT " (expected a hex code)",
-                           TOKEN_ARG(tok));
-            goto data_error;
-        }
-        if (hrc == -2 || (code & ~cli_code_mask(d)) != 0) {
-            cli_line_error(rd.lineno, "code " TOKEN_FMT " is too wide for %s (%u bits)",
-                           TOKEN_ARG(tok), d->name, (unsigned)d->bits);
-            goto data_error;
-        }
-        cli_code_store(d, in, 0, code);
-        if (to_f64) {
-            double x;
-            uint64_t b;
-            st = tp_decode_f64(fmt, in, &x, 1, &flags);
-            if (st == TP_OK) {
-                memcpy(&b, &x, 8);
-                if (decimal)
-                    fputs(cli_shortest_f64(x, buf, sizeof buf), stdout);
-                else
-                    printf("0x%016llx", (unsigned long long)b);
-            }
-        } else {
-            float x;
-            uint32_t b;
-            st = tp_decode_f32(fmt, in, &x, 1, &flags);
-            if (st == TP_OK) {
-                memcpy(&b, &x, 4);
-                if (decimal)
-                    fputs(cli_shortest_f32(x, buf, sizeof buf), stdout);
-                else
-                    printf("0x%08lx", (unsigned long)b);
-            }
-        }
-        if (st != TP_OK) {
-            cli_line_error(rd.lineno, "the library refused the code: %s", tp_status_string(st));
-            goto data_error;
-        }
-        if (show_flags)
-            printf(" %s", cli_flags_text(flags, buf, sizeof buf));
-        putchar('\n');
-    }
-    cli_reader_free(&rd);
-    if (rc < 0) {
-        cli_finish_stdout();
-        return CLI_EXIT_DATA;
-    }
+    if ((rc = cli_each_line(decode_line, &dc)) != CLI_EXIT_OK)
+        return rc;
     return cli_finish_stdout();
-
-data_error:
-    cli_reader_free(&rd);
-    cli_finish_stdout();
-    return CLI_EXIT_DATA;
 }
 
 const cli_command cli_cmd_decode = {

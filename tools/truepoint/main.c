@@ -109,6 +109,82 @@ int cli_opt_value(const cli_command *c, int argc, char **argv, int *i, const cha
     return 1;
 }
 
+/* Scale rules indexed by tp_scale_rule. */
+static int parse_scale_rule(const cli_command *c, const char *name, tp_scale_rule *r)
+{
+    static const char *const names[] = {"floor", "rceil", "ceil", "even"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            *r = (tp_scale_rule)i;
+            return 0;
+        }
+    }
+    cli_usage_error(c, "unknown scale rule '%s' (use floor, rceil, ceil or even)", name);
+    return -1;
+}
+
+/* Stores the value of option o; 0, or -1 after reporting a bad value. */
+static int store_option(const cli_command *c, const cli_option *o, const char *val)
+{
+    switch (o->kind) {
+    case CLI_OPT_STRING:
+        *(const char **)o->dest = val;
+        return 0;
+    case CLI_OPT_ROUND: return cli_parse_round(c, val, (tp_round *)o->dest);
+    case CLI_OPT_OVERFLOW: return cli_parse_overflow(c, val, (tp_overflow *)o->dest);
+    case CLI_OPT_U64: return cli_parse_u64_opt(c, o->long_name, val, (uint64_t *)o->dest);
+    case CLI_OPT_SCALE_RULE: return parse_scale_rule(c, val, (tp_scale_rule *)o->dest);
+    case CLI_OPT_F64:
+        if (strcmp(val, "f32") == 0) {
+            *(int *)o->dest = 0;
+            return 0;
+        }
+        if (strcmp(val, "f64") == 0) {
+            *(int *)o->dest = 1;
+            return 0;
+        }
+        cli_usage_error(c, "%s takes f32 or f64, not '%s'", o->long_name, val);
+        return -1;
+    default: return -1; /* CLI_OPT_SWITCH takes no value */
+    }
+}
+
+/* Nonzero if `arg` is one of the names of a switch. */
+static int is_switch(const cli_option *o, const char *arg)
+{
+    return (o->short_name != NULL && strcmp(arg, o->short_name) == 0) ||
+           (o->long_name != NULL && strcmp(arg, o->long_name) == 0);
+}
+
+int cli_parse_options(const cli_command *c, int argc, char **argv, const cli_option *opts,
+                      const char *input)
+{
+    for (int i = 1; i < argc; i++) {
+        const cli_option *o;
+        const char *val;
+        int rc = 0;
+        for (o = opts; rc == 0 && (o->short_name != NULL || o->long_name != NULL); o++) {
+            if (o->kind == CLI_OPT_SWITCH) {
+                if (is_switch(o, argv[i])) {
+                    *(int *)o->dest = 1;
+                    rc = 1;
+                }
+                continue;
+            }
+            rc = cli_opt_value(c, argc, argv, &i, o->short_name, o->long_name, &val);
+            if (rc < 0 || (rc > 0 && store_option(c, o, val) != 0))
+                return CLI_EXIT_USAGE;
+        }
+        if (rc != 0)
+            continue;
+        if (input == NULL || argv[i][0] == '-')
+            return cli_usage_error(c, "unknown option '%s'", argv[i]);
+        return cli_usage_error(c, "unexpected argument '%s' (%s are read from stdin)", argv[i],
+                               input);
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_parse_format(const cli_command *c, const char *name, tp_format *out)
 {
     if (tp_format_from_name(name, out) == TP_OK)
@@ -233,13 +309,7 @@ int cli_parse_hex(const char *s, int need_prefix, uint64_t *out)
 
 unsigned cli_code_digits(const tp_format_desc *d)
 {
-    if (d->bits <= 8)
-        return 2;
-    if (d->bits <= 16)
-        return 4;
-    if (d->bits <= 32)
-        return 8;
-    return 16;
+    return 2 * (unsigned)cli_elem_size(d); /* two hex digits a byte */
 }
 
 uint64_t cli_code_mask(const tp_format_desc *d)
@@ -250,6 +320,55 @@ uint64_t cli_code_mask(const tp_format_desc *d)
 void cli_print_code(FILE *fp, const tp_format_desc *d, uint64_t code)
 {
     fprintf(fp, "0x%0*llx", (int)cli_code_digits(d), (unsigned long long)code);
+}
+
+int cli_parse_code_line(const tp_format_desc *d, const char *line, unsigned long lineno,
+                        uint64_t *code)
+{
+    int hrc = cli_parse_hex(line, 0, code);
+    if (hrc == -1) {
+        cli_line_error(lineno, "cannot parse " CLI_TOKEN_FMT " (expected a hex code)",
+                       CLI_TOKEN_ARG(line));
+        return -1;
+    }
+    if (hrc == -2 || (*code & ~cli_code_mask(d)) != 0) {
+        cli_line_error(lineno, "code " CLI_TOKEN_FMT " is too wide for %s (%u bits)",
+                       CLI_TOKEN_ARG(line), d->name, (unsigned)d->bits);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_hex_fields(const char *line, unsigned long lineno, uint64_t *out, int max,
+                   const char *limit_text)
+{
+    int n = 0;
+    const char *p = line;
+    char tok[40];
+    while (*p != '\0') {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '\0')
+            break;
+        size_t len = strcspn(p, " \t");
+        if (n >= max) {
+            cli_line_error(lineno, "too many values (%s %d)", limit_text, max);
+            return -1;
+        }
+        if (len >= sizeof tok) {
+            cli_line_error(lineno, "value too long");
+            return -1;
+        }
+        memcpy(tok, p, len);
+        tok[len] = '\0';
+        if (cli_parse_hex(tok, 0, &out[n]) != 0) {
+            cli_line_error(lineno, "cannot parse " CLI_TOKEN_FMT " as hex", CLI_TOKEN_ARG(tok));
+            return -1;
+        }
+        n++;
+        p += len;
+    }
+    return n;
 }
 
 size_t cli_elem_size(const tp_format_desc *d)
@@ -321,6 +440,13 @@ const char *cli_flags_text(unsigned flags, char *buf, size_t size)
     if (len == 0)
         snprintf(buf, size, "none");
     return buf;
+}
+
+void cli_print_flags(int show, unsigned flags)
+{
+    char fb[48];
+    if (show)
+        printf(" %s", cli_flags_text(flags, fb, sizeof fb));
 }
 
 /* The specials, or NULL for a finite value. */
@@ -409,20 +535,13 @@ const char *cli_shortest_f64(double x, char *buf, size_t size)
 
 /* ------------------------------------------------------------ input */
 
-void cli_reader_init(cli_reader *r, FILE *fp)
-{
-    r->fp = fp;
-    r->buf = NULL;
-    r->cap = 0;
-    r->lineno = 0;
-}
-
-void cli_reader_free(cli_reader *r)
-{
-    free(r->buf);
-    r->buf = NULL;
-    r->cap = 0;
-}
+/* Line reader over a stream. */
+typedef struct cli_reader {
+    FILE *fp;
+    char *buf;
+    size_t cap;
+    unsigned long lineno; /* 1-based number of the line last returned */
+} cli_reader;
 
 static int is_blank(int ch)
 {
@@ -481,7 +600,10 @@ static int read_line(cli_reader *r, size_t *len_out)
     return 1;
 }
 
-int cli_next_token(cli_reader *r, const char **token)
+/* Returns 1 with *token set to the next non-blank line (trimmed), 0 at end
+ * of input, -1 after reporting a read error, a NUL byte in a line, or memory
+ * exhaustion. */
+static int next_token(cli_reader *r, const char **token)
 {
     for (;;) {
         size_t len;
@@ -499,6 +621,27 @@ int cli_next_token(cli_reader *r, const char **token)
             return 1;
         }
     }
+}
+
+int cli_each_line(cli_line_fn fn, void *ctx)
+{
+    cli_reader rd = {stdin, NULL, 0, 0};
+    const char *line;
+    int rc;
+
+    cli_line_buffered_stdout();
+    while ((rc = next_token(&rd, &line)) > 0) {
+        if (fn(ctx, line, rd.lineno) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    free(rd.buf);
+    if (rc < 0) {
+        cli_finish_stdout();
+        return CLI_EXIT_DATA;
+    }
+    return CLI_EXIT_OK;
 }
 
 void cli_line_buffered_stdout(void)
