@@ -418,6 +418,10 @@ TP_API tp_status tp_unpack(unsigned bits, const uint8_t *packed, size_t n, uint8
  *  (TP_RNA gives ggml's roundf bytes), clamped to +-127.  NaN/Inf blocks get
  *  d = 0x7E00 (NaN) and zero elements.  The scale rule is ignored.
  *
+ *  NVFP4 and ggml_q8_0 quantisation (and tp_nvfp4_tensor_scale()) are the
+ *  anchors' binary32 operations and may differ under MXCSR FTZ/DAZ; every
+ *  other block result is independent of the floating-point environment.
+ *
  *  Storage (default layout): `scales` holds one byte per block (E8M0 or
  *  UE4M3).  `elems` holds the element codes of the whole tensor: e2m1 packed
  *  two per byte, element 2i in the low nibble; FP6 and 8-bit codes one per

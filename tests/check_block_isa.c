@@ -23,7 +23,10 @@
  * The parent compares each variant's hashes with the ref child's; on the
  * first difference the two children are rerun in detail mode for that piece
  * and both dumps are printed.  A variant the CPU (or build) lacks reports a
- * lower tp_active_isa(); that comparison is skipped and says so.  The re-exec
+ * lower tp_active_isa(); that comparison is skipped and says so.  Every
+ * comparison runs again with the children's library calls under MXCSR
+ * FTZ|DAZ (testutil.h); NVFP4 and ggml_q8_0 quantisation pieces are marked
+ * environment-dependent (the documented exception of doc/blocks.md).  The re-exec
  * harness is tpt_isa_main (testutil.h); this file holds the sweep.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -42,6 +45,14 @@
 #define LONGBLK 200    /* blocks of a long tensor (32-element blocks) */
 #define MAXVAL (LONGBLK * 32 > MAXBLK * 256 ? LONGBLK * 32 : MAXBLK * 256)
 #define RED 32
+
+/* NVFP4 tensor scales that are binary32 subnormals (valid: finite, > 0).
+ * Under DAZ the library's check ts > 0 (lib/core) and the reference's
+ * (double) widening of ts (lib/ref/block_ref.c) read them as 0; set to 1
+ * once those compare and widen on the bits. */
+#ifndef TPT_SUBNORMAL_TS
+#define TPT_SUBNORMAL_TS 1
+#endif
 
 static float bitsf(uint32_t b)
 {
@@ -181,8 +192,9 @@ static void dump_hex(FILE *f, const char *what, const unsigned char *p, size_t n
 
 /* Records a piece: status, flags, then the given buffers (each with its red
  * zone included by the caller). */
-static void record(run *r, const char *desc, tp_status st, unsigned flags, const void *b1,
-                   size_t n1, const void *b2, size_t n2, const float *in, size_t nin)
+static void record(run *r, const char *desc, int env_dep, tp_status st, unsigned flags,
+                   const void *b1, size_t n1, const void *b2, size_t n2, const float *in,
+                   size_t nin)
 {
     long k = r->piece++;
     if (r->detail < 0) {
@@ -193,9 +205,10 @@ static void record(run *r, const char *desc, tp_status st, unsigned flags, const
             h = tpt_fnv(h, b1, n1);
         if (b2 != NULL)
             h = tpt_fnv(h, b2, n2);
-        fwrite(&h, sizeof h, 1, r->out);
+        tpt_isa_put(r->out, h, env_dep);
     } else if (k == r->detail) {
-        fprintf(r->out, "piece %ld: %s\nstatus %d flags 0x%x\n", k, desc, (int)st, flags);
+        fprintf(r->out, "piece %ld: %s%s\nstatus %d flags 0x%x\n", k, desc,
+                env_dep ? " (environment-dependent)" : "", (int)st, flags);
         if (in != NULL) {
             fprintf(r->out, "inputs (binary32 bits):");
             for (size_t i = 0; i < nin; i++)
@@ -242,7 +255,11 @@ static void quant_piece(run *r, bufs *B, const tp_block_desc *b, const char *nam
     tp_sr sr = {(off & 1) ? words : NULL, 12345, off * 1000};
     unsigned flags = 0;
     int twod = (off % 5) == 2 ? 1 : (off % 5) == 4 ? 2 : 0;
+    /* the documented exception: NVFP4 and ggml_q8_0 quantisation follow
+     * their anchors' binary32 operations, which FTZ/DAZ can change */
+    int dep = b->format == TP_BLOCK_NVFP4 || b->format == TP_BLOCK_GGML_Q8_0;
     tp_status st;
+    tpt_fpenv_enter();
     if (twod == 0) {
         st = tp_block_quantize_f32(b, src, n, sc, el, ts, (tp_scale_rule)rule, (tp_round)rnd, &sr,
                                    &flags);
@@ -262,24 +279,27 @@ static void quant_piece(run *r, bufs *B, const tp_block_desc *b, const char *nam
         st = tp_block_quantize_2d_f32(b, m, rows, cols, ld, 0, sc, el, ts, (tp_scale_rule)rule,
                                       (tp_round)rnd, &sr, &flags);
     }
+    tpt_fpenv_leave();
     snprintf(desc, sizeof desc, "quantize %s rule %d %s nblk %zu off %zu 2d %d", name, rule,
              rnd_name[rnd], nblk, off, twod);
-    record(r, desc, st, flags, sc, sb + RED, el, eb + RED, x, n);
+    record(r, desc, dep, st, flags, sc, sb + RED, el, eb + RED, x, n);
     if (st != TP_OK)
         return;
     /* dequantise what was produced */
     float *dst = (float *)(void *)(B->dst + 64) + (off / 2) % 4;
     memset(B->dst, 0xC3, MAXVAL * 4 + 512);
     flags = 0;
+    tpt_fpenv_enter();
     if (twod == 2) {
         st = tp_block_dequantize_2d_f32(b, sc, el, bs, nblk, 0, ts, dst, nblk + 2, &flags);
         n = bs * (nblk + 2);
     } else {
         st = tp_block_dequantize_f32(b, sc, el, n, ts, dst, &flags);
     }
+    tpt_fpenv_leave();
     snprintf(desc, sizeof desc, "dequantize(quantize) %s rule %d %s nblk %zu off %zu 2d %d", name,
              rule, rnd_name[rnd], nblk, off, twod);
-    record(r, desc, st, flags, dst, n * 4 + RED, NULL, 0, NULL, 0);
+    record(r, desc, dep, st, flags, dst, n * 4 + RED, NULL, 0, NULL, 0);
 }
 
 /* Dequantises random codes under the scale codes base, base+1, ... */
@@ -323,10 +343,12 @@ static void deq_piece(run *r, bufs *B, const tp_block_desc *b, const char *name,
     float *dst = (float *)(void *)(B->dst + 64) + off % 4;
     memset(B->dst, 0xC3, MAXVAL * 4 + 512);
     unsigned flags = 0;
+    tpt_fpenv_enter();
     tp_status st = tp_block_dequantize_f32(b, sc, el, n, ts, dst, &flags);
+    tpt_fpenv_leave();
     snprintf(desc, sizeof desc, "dequantize %s scales from 0x%02x nblk %zu off %zu", name,
              base & 0xFF, nblk, off);
-    record(r, desc, st, flags, dst, n * 4 + RED, NULL, 0, NULL, 0);
+    record(r, desc, 0, st, flags, dst, n * 4 + RED, NULL, 0, NULL, 0);
 }
 
 static void sweep(run *r, uint64_t seed)
@@ -394,7 +416,10 @@ static void sweep(run *r, uint64_t seed)
             deq_piece(r, &B, &b, cfg_names[c], nblk, base, off, nvfp4 ? 0.75f : 1.0f);
         }
         for (unsigned base = 0; base < 256; base++, off++)
-            deq_piece(r, &B, &b, cfg_names[c], 1, base, off, nvfp4 ? 3.0f : 1.0f);
+            deq_piece(r, &B, &b, cfg_names[c], 1, base, off,
+                      !nvfp4                           ? 1.0f
+                      : base % 3 || !TPT_SUBNORMAL_TS ? 3.0f
+                                                      : bitsf(0x00300001u + base));
     }
     free(B.src);
     free(B.sc);

@@ -32,12 +32,29 @@ uint64_t tpt_fnv(uint64_t h, const void *p, size_t n);
  * ISA variants re-executes itself (/proc/self/exe, else argv[0]) with
  * TP_ISA=ref, avx2 and avx512.  Each child runs the suite's deterministic
  * sweep and writes a header (magic, tp_active_isa()) then one 64-bit hash per
- * piece to a temp file /tmp/tp_<tag>_<pid>_<isa>.  The parent compares each
- * variant's hashes with the ref child's.  On the first differing piece both
- * children are run again in detail mode for that piece alone, and the suite's
- * explain() prints the difference.  A variant the CPU (or the build) lacks
- * reports a lower tp_active_isa() in its child; that comparison is skipped
- * and says so. */
+ * piece (tpt_isa_put) to a temp file /tmp/tp_<tag>_<pid>_<name>.  The parent
+ * compares each variant's hashes with the ref child's.  On the first
+ * differing piece both children are run again in detail mode for that piece
+ * alone, and the suite's explain() prints the difference.  A variant the CPU
+ * (or the build) lacks reports a lower tp_active_isa() in its child; that
+ * comparison is skipped and says so.
+ *
+ * Floating-point environment.  The library promises results independent of
+ * the caller's MXCSR FTZ and DAZ bits (inference engines run with
+ * MXCSR |= 0x8040).  The knob TP_TEST_MXCSR=ftz-daz in a child's
+ * environment makes tpt_fpenv_enter() set FTZ|DAZ (on AArch64: FPCR.FZ);
+ * the child enters it before its first library call (tp_active_isa(), which
+ * builds the dispatch table) and the sweeps bracket every call under test
+ * with tpt_fpenv_enter() / tpt_fpenv_leave(), so that the test's own input
+ * generation (float conversions of doubles, ldexp) always runs in the
+ * default environment and every child sees the same inputs.  The parent
+ * runs, after the default comparisons, a ref child under FTZ|DAZ against the
+ * default ref child (the reference itself is environment-independent) and
+ * the SIMD children under FTZ|DAZ against the default ref child.  Pieces a
+ * sweep marks environment-dependent (the documented exception of
+ * doc/blocks.md: NVFP4 and ggml_q8_0 quantisation follow their anchors'
+ * binary32 operations) are left out of the ref-vs-ref comparison, and a SIMD
+ * child under FTZ|DAZ is compared on them with the ref child under FTZ|DAZ. */
 typedef struct tpt_isa_suite {
     const char *program;    /* banner name: "check_isa" */
     const char *suite;      /* Check suite name: "isa" */
@@ -46,8 +63,8 @@ typedef struct tpt_isa_suite {
     const char *env_detail; /* child mode: the piece to dump in full */
     uint32_t magic;         /* first word of every child's output */
     const char *compared;   /* what the hashes cover, for the pass line */
-    /* Child: runs the sweep, writing one 64-bit hash per piece to out, or
-     * with detail >= 0 a dump of piece `detail` alone. */
+    /* Child: runs the sweep, writing one 64-bit hash per piece to out
+     * (tpt_isa_put), or with detail >= 0 a dump of piece `detail` alone. */
     void (*sweep)(FILE *out, long detail);
     /* Parent: prints the first difference between the ref and isa detail
      * dumps of one piece (the bytes after the header, NUL-terminated; NULL
@@ -56,10 +73,29 @@ typedef struct tpt_isa_suite {
                     const unsigned char *var, size_t nvar);
 } tpt_isa_suite;
 
+/* Writes one piece's hash h; env_dep != 0 marks a piece whose result the
+ * library documents as dependent on FTZ/DAZ.  Bit 0 of the stored hash
+ * carries the mark. */
+void tpt_isa_put(FILE *out, uint64_t h, int env_dep);
+
+/* Enters the child's test environment (FTZ|DAZ under TP_TEST_MXCSR=ftz-daz,
+ * else nothing) / returns to the environment the process started with. */
+void tpt_fpenv_enter(void);
+void tpt_fpenv_leave(void);
+/* Nonzero if this platform can set FTZ|DAZ (x86 SSE, AArch64). */
+int tpt_fpenv_supported(void);
+
+/* In a child (env_out set): runs the sweep, stores the exit status in
+ * *status and returns 1.  Else returns 0. */
+int tpt_isa_child(const tpt_isa_suite *s, int *status);
+/* Adds the equivalence test case of s to su (argv0: the fallback for
+ * /proc/self/exe).  One suite per process. */
+void tpt_isa_add(Suite *su, const tpt_isa_suite *s, const char *argv0);
+
 /* The main() of a cross-ISA suite: in a child (env_out set) runs the sweep
  * and returns its exit status; else prints the banner, runs the Check
- * tests (the ref child's header, then each variant against it) and returns
- * the process exit status. */
+ * tests (the ref child's header, then each variant against it, in the
+ * default environment and under FTZ|DAZ) and returns the exit status. */
 int tpt_isa_main(const tpt_isa_suite *s, int argc, char **argv);
 
 #endif /* TP_TESTUTIL_H */

@@ -209,7 +209,9 @@ static int overlap(const void *a, size_t na, const void *b, size_t nb)
 
 static int tensor_scale_ok(float ts)
 {
-    return ts > 0.0f && ts <= FLT_MAX; /* finite, positive, not NaN */
+    uint32_t u; /* on the bits: DAZ would compare a subnormal ts as 0 */
+    memcpy(&u, &ts, sizeof u);
+    return u - 1u < 0x7F7FFFFFu; /* finite, positive (> +0), not NaN */
 }
 
 /* Common checks.  `src_bytes` is the byte extent of the source (0 to skip

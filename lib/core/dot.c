@@ -145,7 +145,9 @@ static tp_status check_block(const tp_block_desc *bd, const uint8_t *s, const vo
         return st == TP_ERR_NULL ? TP_ERR_FORMAT : TP_ERR_DESCRIPTOR;
     if (n % bd->block_size != 0)
         return TP_ERR_ARG;
-    if (bd->format == TP_BLOCK_NVFP4 && !(ts > 0.0f && ts <= FLT_MAX))
+    uint32_t tsu; /* on the bits: DAZ would compare a subnormal ts as 0 */
+    memcpy(&tsu, &ts, sizeof tsu);
+    if (bd->format == TP_BLOCK_NVFP4 && !(tsu - 1u < 0x7F7FFFFFu)) /* finite, > +0 */
         return TP_ERR_ARG;
     tpi_blk_init(k, bd);
     if (n == 0)

@@ -409,7 +409,9 @@ void tpi_ref_block_dequant1(const tpi_blk *k, const uint8_t *scales, const void 
     tpi_fmt sf;
     if (k->fmt == TP_BLOCK_NVFP4) {
         double sb = tpi_ref_decode1(ue4m3_fmt(&sf), sc, flags); /* >= 0x80: NaN, INVALID */
-        scale = sb * (double)tensor_scale;                     /* 4 x 24 bits: exact */
+        uint32_t tsb; /* widened on the bits: DAZ would read a subnormal as 0 */
+        memcpy(&tsb, &tensor_scale, sizeof tsb);
+        scale = sb * tpi_f32_bits_to_f64(tsb);                 /* 4 x 24 bits: exact */
     } else if (k->fmt == TP_BLOCK_GGML_Q8_0) {
         scale = tpi_ref_decode1(fmt_of(&sf, TP_F16), sc, flags);
     } else {

@@ -9,7 +9,9 @@
  *    the grid 2^-18 below 2^17.62: 51.6 bits, exact.
  *  - binary32 x binary32, bfloat16 x bfloat16: exact binary64 products
  *    summed by error-free extraction, lanes of at most 2048 terms; each
- *    chunk first tries the one-pass fixed levels (fixed2 below).
+ *    chunk first tries the one-pass fixed levels (fixed2 below).  A chunk
+ *    with a subnormal input goes to the reference (DAZ would flush it in
+ *    vcvtps2pd; see max_abs_bits).
  *  - MX x MX block dots (MXFP4/MXFP8 E4M3 pairs): see "MX blocks" below.
  */
 #include <immintrin.h>
@@ -185,36 +187,60 @@ static inline __m256d ld4_pd(const void *base, size_t i, int bf)
     return _mm256_cvtps_pd(_mm_loadu_ps((const float *)base + i));
 }
 
+/* The largest magnitude as binary32 bits (>= 0x7F800000: an Inf or NaN),
+ * or 0xFFFFFFFF if some element is subnormal, which sends the chunk to the
+ * reference: under MXCSR.DAZ vcvtps2pd and (double) read a binary32
+ * subnormal as zero (see max_abs_bits in dot_avx512.c for the argument).
+ * The test is integer: the unsigned minimum of |x| - 1 is below 0x7FFFFF
+ * (bfloat16: 0x7F) exactly when some |x| is subnormal. */
 static inline uint32_t max_abs_bits(const void *base, size_t m, int bf)
 {
     size_t i = 0;
-    uint32_t r = 0;
+    uint32_t r = 0, mn = 0xFFFFFFFFu;
     if (bf) {
         const uint16_t *x = (const uint16_t *)base;
-        __m256i v = _mm256_setzero_si256();
-        for (; i + 16 <= m; i += 16)
-            v = _mm256_max_epu16(v, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(x + i)),
-                                                     _mm256_set1_epi16(0x7FFF)));
-        uint16_t t[16];
+        __m256i v = _mm256_setzero_si256(), lo = _mm256_set1_epi16(-1);
+        const __m256i k = _mm256_set1_epi16(0x7FFF), one = _mm256_set1_epi16(1);
+        for (; i + 16 <= m; i += 16) {
+            __m256i a = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(x + i)), k);
+            v = _mm256_max_epu16(v, a);
+            lo = _mm256_min_epu16(lo, _mm256_sub_epi16(a, one));
+        }
+        uint16_t t[16], u[16];
         _mm256_storeu_si256((__m256i *)t, v);
-        for (int k = 0; k < 16; k++)
-            r = t[k] > r ? t[k] : r;
-        for (; i < m; i++)
-            r = (x[i] & 0x7FFFu) > r ? (x[i] & 0x7FFFu) : r;
-        return r << 16;
+        _mm256_storeu_si256((__m256i *)u, lo);
+        for (int k2 = 0; k2 < 16; k2++) {
+            r = t[k2] > r ? t[k2] : r;
+            mn = u[k2] < mn ? u[k2] : mn;
+        }
+        for (; i < m; i++) {
+            uint32_t a = x[i] & 0x7FFFu;
+            r = a > r ? a : r;
+            mn = a != 0 && a - 1 < mn ? a - 1 : mn;
+        }
+        return mn < 0x7Fu ? 0xFFFFFFFFu : r << 16;
     }
     const uint32_t *x = (const uint32_t *)base;
-    __m256i v = _mm256_setzero_si256();
-    for (; i + 8 <= m; i += 8)
-        v = _mm256_max_epu32(v, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(x + i)),
-                                                 _mm256_set1_epi32(0x7FFFFFFF)));
-    uint32_t t[8];
+    __m256i v = _mm256_setzero_si256(), lo = _mm256_set1_epi32(-1);
+    const __m256i k = _mm256_set1_epi32(0x7FFFFFFF), one = _mm256_set1_epi32(1);
+    for (; i + 8 <= m; i += 8) {
+        __m256i a = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(x + i)), k);
+        v = _mm256_max_epu32(v, a);
+        lo = _mm256_min_epu32(lo, _mm256_sub_epi32(a, one));
+    }
+    uint32_t t[8], u[8];
     _mm256_storeu_si256((__m256i *)t, v);
-    for (int k = 0; k < 8; k++)
-        r = t[k] > r ? t[k] : r;
-    for (; i < m; i++)
-        r = (x[i] & 0x7FFFFFFFu) > r ? (x[i] & 0x7FFFFFFFu) : r;
-    return r;
+    _mm256_storeu_si256((__m256i *)u, lo);
+    for (int k2 = 0; k2 < 8; k2++) {
+        r = t[k2] > r ? t[k2] : r;
+        mn = u[k2] < mn ? u[k2] : mn;
+    }
+    for (; i < m; i++) {
+        uint32_t a = x[i] & 0x7FFFFFFFu;
+        r = a > r ? a : r;
+        mn = a != 0 && a - 1 < mn ? a - 1 : mn;
+    }
+    return mn < 0x7FFFFFu ? 0xFFFFFFFFu : r;
 }
 
 static inline int fixed2(tp_acc *acc, const void *a, const void *b, size_t m, int bf, int lv)

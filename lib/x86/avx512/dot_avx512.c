@@ -22,7 +22,9 @@
  *    sum below 2^56.  Each chunk first tries one pass with the levels fixed
  *    by max|x| * max|y| (fixed2 below: two levels for binary32, one and then
  *    two for bfloat16), and runs the adaptive levels only if that leaves a
- *    remainder.
+ *    remainder.  A chunk with a binary32 or bfloat16 subnormal input goes
+ *    to the reference (DAZ would read it as zero in vcvtps2pd; see
+ *    max_abs_bits).
  *  - MX x MX block dots (MXFP4/MXFP8 E4M3 pairs): int32/int64 block sums
  *    within a window of scale exponents; see "MX blocks" below.
  */
@@ -215,34 +217,63 @@ static inline __m512d ld8_pd(const void *base, size_t i, __mmask8 k, int bf)
     return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(k, (const float *)base + i));
 }
 
-/* The largest magnitude as binary32 bits (>= 0x7F800000: an Inf or NaN). */
+/* The largest magnitude as binary32 bits (>= 0x7F800000: an Inf or NaN),
+ * or 0xFFFFFFFF if some element is subnormal (exponent field 0, fraction not
+ * 0), which sends the chunk to the reference as an Inf/NaN does.
+ *
+ * Why: under MXCSR.DAZ vcvtps2pd (and the scalar (double) conversion) read
+ * a binary32 subnormal as zero, so the widened products below would drop it
+ * when the caller runs with FTZ|DAZ (inference engines set MXCSR |= 0x8040).
+ * The test is on integer bits (|x| - 1 < 0x7FFFFF unsigned; bfloat16: < 0x7F),
+ * which no MXCSR bit affects, so every environment takes the same path and
+ * the reference, which widens with integer operations, gives the same bits.
+ * Every other floating-point value of the fast paths is normal: widened
+ * normal binary32 values, their binary64 products (>= 2^-252), the split
+ * levels and remainders (far above 2^-1022), so FTZ and DAZ cannot act. */
 static inline uint32_t max_abs_bits(const void *base, size_t m, int bf)
 {
     if (bf) {
         const uint16_t *x = (const uint16_t *)base;
-        __m512i v = _mm512_setzero_si512();
-        const __m512i k = _mm512_set1_epi16(0x7FFF);
+        __m512i v = _mm512_setzero_si512(), a;
+        const __m512i k = _mm512_set1_epi16(0x7FFF), one = _mm512_set1_epi16(1);
+        const __m512i sn = _mm512_set1_epi16(0x7F);
+        __mmask32 sub = 0;
         size_t i = 0;
-        for (; i + 32 <= m; i += 32)
-            v = _mm512_max_epu16(v, _mm512_and_si512(_mm512_loadu_si512(x + i), k));
-        if (i < m)
-            v = _mm512_max_epu16(v, _mm512_and_si512(_mm512_maskz_loadu_epi16(
-                                                         (__mmask32)((1u << (m - i)) - 1), x + i),
-                                                     k));
+        for (; i + 32 <= m; i += 32) {
+            a = _mm512_and_si512(_mm512_loadu_si512(x + i), k);
+            sub |= _mm512_cmplt_epu16_mask(_mm512_sub_epi16(a, one), sn);
+            v = _mm512_max_epu16(v, a);
+        }
+        if (i < m) { /* masked-off lanes are 0: 0 - 1 is not below 0x7F */
+            a = _mm512_and_si512(_mm512_maskz_loadu_epi16((__mmask32)((1u << (m - i)) - 1), x + i),
+                                 k);
+            sub |= _mm512_cmplt_epu16_mask(_mm512_sub_epi16(a, one), sn);
+            v = _mm512_max_epu16(v, a);
+        }
+        if (sub)
+            return 0xFFFFFFFFu;
         __m512i w = _mm512_max_epu32(_mm512_and_si512(v, _mm512_set1_epi32(0xFFFF)),
                                      _mm512_srli_epi32(v, 16));
         return (uint32_t)_mm512_reduce_max_epu32(w) << 16;
     }
     const float *x = (const float *)base;
-    __m512i v = _mm512_setzero_si512();
-    const __m512i k = _mm512_set1_epi32(0x7FFFFFFF);
+    __m512i v = _mm512_setzero_si512(), a;
+    const __m512i k = _mm512_set1_epi32(0x7FFFFFFF), one = _mm512_set1_epi32(1);
+    const __m512i sn = _mm512_set1_epi32(0x7FFFFF);
+    __mmask16 sub = 0;
     size_t i = 0;
-    for (; i + 16 <= m; i += 16)
-        v = _mm512_max_epu32(v, _mm512_and_si512(_mm512_loadu_si512(x + i), k));
-    if (i < m)
-        v = _mm512_max_epu32(v, _mm512_and_si512(_mm512_maskz_loadu_epi32(
-                                                     (__mmask16)((1u << (m - i)) - 1), x + i),
-                                                 k));
+    for (; i + 16 <= m; i += 16) {
+        a = _mm512_and_si512(_mm512_loadu_si512(x + i), k);
+        sub |= _mm512_cmplt_epu32_mask(_mm512_sub_epi32(a, one), sn);
+        v = _mm512_max_epu32(v, a);
+    }
+    if (i < m) {
+        a = _mm512_and_si512(_mm512_maskz_loadu_epi32((__mmask16)((1u << (m - i)) - 1), x + i), k);
+        sub |= _mm512_cmplt_epu32_mask(_mm512_sub_epi32(a, one), sn);
+        v = _mm512_max_epu32(v, a);
+    }
+    if (sub)
+        return 0xFFFFFFFFu;
     return (uint32_t)_mm512_reduce_max_epu32(v);
 }
 
