@@ -30,34 +30,14 @@
 #include <time.h>
 
 #include "truepoint.h"
+#include "bench_util.h"
 
 #define N 4096
 #define BS 32
 #define TARGET 0.40
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static uint64_t rng = UINT64_C(0x243F6A8885A308D3);
 
-static uint64_t rnd64(void)
-{
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * UINT64_C(0x2545F4914F6CDD1D);
-}
-
-static double gauss(void)
-{
-    double u = ((double)(rnd64() >> 11) + 0.5) / 9007199254740992.0;
-    double v = ((double)(rnd64() >> 11) + 0.5) / 9007199254740992.0;
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
 
 static float src[N] __attribute__((aligned(64)));
 static float fout[N] __attribute__((aligned(64)));
@@ -68,15 +48,12 @@ static volatile unsigned sink;
 
 static void peer_enc(void)
 {
-    for (int i = 0; i < N; i += 8)
-        _mm_store_si128((__m128i *)(void *)(halfs + i),
-                        _mm256_cvtps_ph(_mm256_load_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    bench_f16c_enc(src, halfs, N);
 }
 
 static void peer_dec(void)
 {
-    for (int i = 0; i < N; i += 8)
-        _mm256_store_ps(fout + i, _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(const void *)(halfs + i))));
+    bench_f16c_dec(halfs, fout, N);
 }
 
 typedef struct bcase {
@@ -91,8 +68,9 @@ typedef struct bcase {
 
 static tp_block_desc desc;
 
-static void lib_run(const bcase *c)
+static void lib_run(const void *cv)
 {
+    const bcase *c = (const bcase *)cv;
     unsigned fl = 0;
     if (c->quant)
         tp_block_quantize_f32(&desc, src, N, scales, elems, 1.0f, TP_SCALE_FLOOR, TP_RNE, NULL,
@@ -104,21 +82,19 @@ static void lib_run(const bcase *c)
 
 static uint32_t fb(float f)
 {
-    uint32_t b;
-    memcpy(&b, &f, sizeof b);
-    return b;
+    return bench_fbits(f);
 }
 
 /* Activations: N(0,1) with a per-block magnitude 2^-8 .. 2^8. */
 static void fill(void)
 {
     for (int b = 0; b < N / BS; b++) {
-        double m = ldexp(1.0, (int)(rnd64() % 17) - 8);
+        double m = ldexp(1.0, (int)(bench_rnd64(&rng) % 17) - 8);
         for (int j = 0; j < BS; j++)
-            src[b * BS + j] = (float)(gauss() * m);
+            src[b * BS + j] = (float)(bench_gauss(&rng) * m);
     }
     for (int i = 0; i < N; i++)
-        halfs[i] = (uint16_t)(rnd64() & 0x7BFF); /* finite halfs for the decode peer */
+        halfs[i] = (uint16_t)(bench_rnd64(&rng) & 0x7BFF); /* finite halfs for the decode peer */
 }
 
 static const tp_format_desc *elem_desc(void)
@@ -196,61 +172,17 @@ static int verify(const bcase *c)
 }
 
 /* Values per second of the library (*rl) and the peer (*rp), interleaved in
- * batches of 16 calls so that both see the same machine state. */
+ * batches of 16 calls so that both see the same machine state
+ * (bench_rate_pair). */
 static void rate_pair(const bcase *c, void (*pf)(void), double secs, double *rl, double *rp)
 {
-    const long batch = 16;
-    long iters = 0;
-    double tl = 0, tp = 0;
-    do {
-        double t0 = now();
-        for (long k = 0; k < batch; k++)
-            lib_run(c);
-        double t1 = now();
-        for (long k = 0; k < batch; k++)
-            pf();
-        double t2 = now();
-        tl += t1 - t0;
-        tp += t2 - t1;
-        iters += batch;
-    } while (tl < secs || tp < secs);
-    *rl = (double)iters * N / tl;
-    *rp = (double)iters * N / tp;
-}
-
-static int cmpd(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
+    bench_rate_pair(lib_run, c, pf, N, secs, rl, rp);
 }
 
 static double median(double *v, int n)
 {
-    qsort(v, (size_t)n, sizeof *v, cmpd);
+    qsort(v, (size_t)n, sizeof *v, bench_cmpd);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static void cpu_model(char *buf, size_t len)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    snprintf(buf, len, "unknown");
-    if (f == NULL)
-        return;
-    while (fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "model name", 10) == 0) {
-            char *p = strchr(line, ':');
-            if (p != NULL) {
-                p++;
-                while (*p == ' ')
-                    p++;
-                p[strcspn(p, "\n")] = '\0';
-                snprintf(buf, len, "%s", p);
-            }
-            break;
-        }
-    }
-    fclose(f);
 }
 
 #define MAXREPS 101
@@ -260,25 +192,14 @@ int main(int argc, char **argv)
     int reps = 7;
     double secs = 0.02;
     const char *json = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
-            reps = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
-            json = argv[++i];
-        else if (strcmp(argv[i], "--quick") == 0) {
-            reps = 3;
-            secs = 0.005;
-        } else {
-            fprintf(stderr, "usage: %s [--reps R] [--json FILE] [--quick]\n", argv[0]);
-            return 2;
-        }
-    }
+    if (!bench_options(argc, argv, &reps, &secs, &json))
+        return 2;
     if (reps < 1)
         reps = 1;
     if (reps > MAXREPS)
         reps = MAXREPS;
     char cpu[256];
-    cpu_model(cpu, sizeof cpu);
+    bench_cpu_model(cpu, sizeof cpu);
     printf("# bench_block: libtruepoint %s\n", tp_version_string());
     printf("# isa:      %s\n", tp_isa_name(tp_active_isa()));
     printf("# cpu:      %s\n", cpu);
@@ -319,7 +240,7 @@ int main(int argc, char **argv)
         }
         double rs[MAXREPS];
         memcpy(rs, rr, sizeof(double) * (size_t)reps);
-        qsort(rs, (size_t)reps, sizeof *rs, cmpd);
+        qsort(rs, (size_t)reps, sizeof *rs, bench_cmpd);
         c->rmin = rs[0];
         c->rmax = rs[reps - 1];
         c->rmed = median(rr, reps);

@@ -22,32 +22,12 @@
 #include <time.h>
 
 #include "truepoint.h"
+#include "bench_util.h"
 
 #define N 4096
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static uint64_t rng = UINT64_C(0x9E3779B97F4A7C15);
 
-static uint64_t rnd64(void)
-{
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * UINT64_C(0x2545F4914F6CDD1D);
-}
-
-static double gauss(void)
-{
-    double u = ((double)(rnd64() >> 11) + 0.5) / 9007199254740992.0;
-    double v = ((double)(rnd64() >> 11) + 0.5) / 9007199254740992.0;
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
 
 static float src[N] __attribute__((aligned(64)));
 static float fout[N] __attribute__((aligned(64)));
@@ -57,15 +37,12 @@ static volatile unsigned sink;
 
 static void peer_enc(void)
 {
-    for (int i = 0; i < N; i += 8)
-        _mm_store_si128((__m128i *)(void *)(halfs + i),
-                        _mm256_cvtps_ph(_mm256_load_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    bench_f16c_enc(src, halfs, N);
 }
 
 static void peer_dec(void)
 {
-    for (int i = 0; i < N; i += 8)
-        _mm256_store_ps(fout + i, _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(const void *)(halfs + i))));
+    bench_f16c_dec(halfs, fout, N);
 }
 
 typedef struct bcase {
@@ -78,8 +55,9 @@ typedef struct bcase {
     double lib, peer, rmed, rmin, rmax;
 } bcase;
 
-static void lib_run(const bcase *c)
+static void lib_run(const void *cv)
 {
+    const bcase *c = (const bcase *)cv;
     unsigned fl = 0;
     if (c->encode)
         tp_encode_f32(c->f, src, codes, N, TP_RNE, TP_OVF_SAT, NULL, &fl);
@@ -96,27 +74,25 @@ static void fill(const bcase *c)
     for (int i = 0; i < N; i++) {
         /* encode: N(0,1) scaled to max/8 and clipped to +-max (a pre-scaled
          * tensor: subnormal-range values occur, overflow does not) */
-        double v = gauss() * lim.max_finite / 8;
+        double v = bench_gauss(&rng) * lim.max_finite / 8;
         if (v > lim.max_finite)
             v = lim.max_finite;
         if (v < -lim.max_finite)
             v = -lim.max_finite;
         src[i] = (float)v;
         /* decode: uniformly random codes of the format */
-        codes[i] = (uint8_t)(rnd64() & ((1u << d->bits) - 1));
+        codes[i] = (uint8_t)(bench_rnd64(&rng) & ((1u << d->bits) - 1));
     }
     for (int i = 0; i < N; i++)
         halfs[i] = (uint16_t)_cvtss_sh(src[i], _MM_FROUND_TO_NEAREST_INT);
     if (!c->encode)
         for (int i = 0; i < N; i++)
-            halfs[i] = (uint16_t)(rnd64() & 0x7BFF); /* finite halfs */
+            halfs[i] = (uint16_t)(bench_rnd64(&rng) & 0x7BFF); /* finite halfs */
 }
 
 static uint32_t fb(float f)
 {
-    uint32_t b;
-    memcpy(&b, &f, sizeof b);
-    return b;
+    return bench_fbits(f);
 }
 
 /* Compares the kernel with the scalar reference on the whole array. */
@@ -154,62 +130,11 @@ static int verify(const bcase *c)
     return 1;
 }
 
-/*
- * Elements per second of the library (*rl) and of the peer (*rp) over at
- * least `secs` each, measured interleaved: batches of 16 library calls and
- * 16 peer calls alternate, and each side's batch times are summed.  The
- * machine this runs on is shared and its speed changes within tens of
- * milliseconds (see research/perf.md); measuring the two sides in separate
- * consecutive windows put them in different machine states and spread the
- * ratio by 2x or more, while alternating ~2 us batches exposes both to the
- * same conditions.
- */
+/* Elements per second of the library (*rl) and of the peer (*rp) over at
+ * least `secs` each, measured interleaved (see bench_rate_pair). */
 static void rate_pair(const bcase *c, void (*pf)(void), double secs, double *rl, double *rp)
 {
-    const long batch = 16;
-    long iters = 0;
-    double tl = 0, tp = 0;
-    do {
-        double t0 = now();
-        for (long k = 0; k < batch; k++)
-            lib_run(c);
-        double t1 = now();
-        for (long k = 0; k < batch; k++)
-            pf();
-        double t2 = now();
-        tl += t1 - t0;
-        tp += t2 - t1;
-        iters += batch;
-    } while (tl < secs || tp < secs);
-    *rl = (double)iters * N / tl;
-    *rp = (double)iters * N / tp;
-}
-
-static int cmpd(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void cpu_model(char *buf, size_t len)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    snprintf(buf, len, "unknown");
-    if (f == NULL)
-        return;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) == 0) {
-            char *p = strchr(line, ':');
-            if (p) {
-                p += 2;
-                p[strcspn(p, "\n")] = '\0';
-                snprintf(buf, len, "%s", p);
-            }
-            break;
-        }
-    }
-    fclose(f);
+    bench_rate_pair(lib_run, c, pf, N, secs, rl, rp);
 }
 
 int main(int argc, char **argv)
@@ -217,23 +142,12 @@ int main(int argc, char **argv)
     int reps = 7;
     double secs = 0.02;
     const char *json = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
-            reps = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
-            json = argv[++i];
-        else if (strcmp(argv[i], "--quick") == 0) {
-            reps = 3;
-            secs = 0.005;
-        } else {
-            fprintf(stderr, "usage: %s [--reps R] [--json FILE] [--quick]\n", argv[0]);
-            return 2;
-        }
-    }
+    if (!bench_options(argc, argv, &reps, &secs, &json))
+        return 2;
     if (reps < 1 || reps > 1000)
         reps = 7;
     char cpu[256];
-    cpu_model(cpu, sizeof cpu);
+    bench_cpu_model(cpu, sizeof cpu);
     printf("# libtruepoint %s, isa %s\n", tp_version_string(), tp_isa_name(tp_active_isa()));
     printf("# cpu: %s\n", cpu);
 #ifdef __VERSION__
@@ -308,9 +222,9 @@ int main(int argc, char **argv)
             rate_pair(c, pf, secs, &rl[r], &rp[r]);
             rr[r] = rl[r] / rp[r];
         }
-        qsort(rl, (size_t)reps, sizeof *rl, cmpd);
-        qsort(rp, (size_t)reps, sizeof *rp, cmpd);
-        qsort(rr, (size_t)reps, sizeof *rr, cmpd);
+        qsort(rl, (size_t)reps, sizeof *rl, bench_cmpd);
+        qsort(rp, (size_t)reps, sizeof *rp, bench_cmpd);
+        qsort(rr, (size_t)reps, sizeof *rr, bench_cmpd);
         c->ok = 1;
         c->lib = rl[reps / 2] / 1e9;
         c->peer = rp[reps / 2] / 1e9;

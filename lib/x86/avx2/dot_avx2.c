@@ -19,12 +19,7 @@
 #include <string.h>
 
 #include "ref.h"
-
-
-#define E4_CHUNK 65536
-#define SP_CHUNK 2048
-#define SP_M 12
-#define SP_LEVELS 6
+#include "../dot_common.h"
 
 static tpi_dot_fn ref_e4m3, ref_f32, ref_bf16;
 
@@ -55,7 +50,7 @@ static void dot_e4m3_avx2(const tpi_fmt *pa, const void *a, size_t inca, const t
     const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
     const __m128i m7f = _mm_set1_epi8(0x7F);
     for (size_t i0 = 0; i0 < n; i0 += E4_CHUNK) {
-        size_t m = n - i0 < E4_CHUNK ? n - i0 : E4_CHUNK;
+        size_t m = dot_chunk_len(n, i0, E4_CHUNK);
         const uint8_t *xc = x + i0, *yc = y + i0;
         __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
         __m128i nan = _mm_setzero_si128();
@@ -80,7 +75,7 @@ static void dot_e4m3_avx2(const tpi_fmt *pa, const void *a, size_t inca, const t
         for (; i < m; i++) {
             __m128i hx = _mm_set1_epi16((short)(int8_t)xc[i]);
             __m128i hy = _mm_set1_epi16((short)(int8_t)yc[i]);
-            tnan |= (xc[i] & 0x7F) == 0x7F || (yc[i] & 0x7F) == 0x7F;
+            tnan |= dot_e4m3_isnan(xc[i]) || dot_e4m3_isnan(yc[i]);
             __m256 p = _mm256_mul_ps(e4m3_to_ps_scaled(hx), e4m3_to_ps_scaled(hy));
             t += (double)_mm256_cvtss_f32(p);
         }
@@ -136,29 +131,15 @@ static int split_levels(tp_acc *acc, double *p, size_t m)
         }
         int nz = _mm256_movemask_pd(nzv) != 0;
         double ts = 0.0;
-        for (; i < m; i++) {
-            double q = (sigma + p[i]) - sigma;
-            p[i] -= q;
-            ts += q;
-            nz |= p[i] != 0.0;
-        }
+        nz |= dot_split_tail(p, i, m, sigma, &ts);
         double k = ldexp(1.0, 53 - (e + SP_M));
         int64_t tot = lanes_i64(a0, k) + lanes_i64(a1, k) + (int64_t)(ts * k);
-        if (tot != 0) {
-            tpi_dot_add_i64(acc, tot, e + SP_M - 53);
-            added = 1;
-        }
+        added |= dot_add_nonzero(acc, tot, e + SP_M - 53);
         if (!nz)
             return added;
         e = e + SP_M - 53;
     }
-    for (i = 0; i < m; i++) {
-        if (p[i] != 0.0) {
-            tpi_dot_add_f64(acc, p[i]);
-            added = 1;
-        }
-    }
-    return added;
+    return dot_split_rest(acc, p, m) | added;
 }
 
 /* ------------------------------------------------------------ two fixed levels
@@ -166,17 +147,6 @@ static int split_levels(tp_acc *acc, double *p, size_t m)
  * bounds), in 4 binary64 lanes with a scalar tail doing the same operations.
  * Returns 1 if the chunk was added, 0 to redo it with split_levels, -1 for
  * the reference. */
-static inline double ld1(const void *base, size_t i, int bf)
-{
-    float f;
-    if (bf) {
-        uint32_t u = (uint32_t)((const uint16_t *)base)[i] << 16;
-        memcpy(&f, &u, 4);
-    } else {
-        f = ((const float *)base)[i];
-    }
-    return (double)f;
-}
 
 static inline __m256d ld4_pd(const void *base, size_t i, int bf)
 {
@@ -245,17 +215,9 @@ static inline uint32_t max_abs_bits(const void *base, size_t m, int bf)
 
 static inline int fixed2(tp_acc *acc, const void *a, const void *b, size_t m, int bf, int lv)
 {
-    uint32_t ua = max_abs_bits(a, m, bf), ub = max_abs_bits(b, m, bf);
-    if (ua >= 0x7F800000u || ub >= 0x7F800000u)
-        return -1;
-    float fa, fb;
-    memcpy(&fa, &ua, 4);
-    memcpy(&fb, &ub, 4);
-    double bound = (double)fa * (double)fb;
-    if (bound == 0.0)
-        return -1;
     int e;
-    frexp(bound, &e); /* bound < 2^e */
+    if (!dot_fixed2_exp(max_abs_bits(a, m, bf), max_abs_bits(b, m, bf), &e))
+        return -1;
     const double c1 = ldexp(1.0, e + SP_M), c2 = ldexp(1.0, e + SP_M - 41);
     const __m256d s1 = _mm256_set1_pd(c1), s2 = _mm256_set1_pd(c2), z = _mm256_setzero_pd();
     __m256d a1 = z, a2 = z, nzv = z;
@@ -276,7 +238,7 @@ static inline int fixed2(tp_acc *acc, const void *a, const void *b, size_t m, in
     double t1 = 0.0, t2 = 0.0;
     int nz = _mm256_movemask_pd(nzv) != 0;
     for (; i < m; i++) {
-        double p = ld1(a, i, bf) * ld1(b, i, bf);
+        double p = dot_ld1(a, i, bf) * dot_ld1(b, i, bf);
         double q = (c1 + p) - c1;
         p -= q;
         t1 += q;
@@ -299,11 +261,7 @@ static inline int fixed2(tp_acc *acc, const void *a, const void *b, size_t m, in
         i1 += (int64_t)(l1[k] * k1);
         i2 += (int64_t)(l2[k] * k2);
     }
-    if (i1 == 0 && i2 == 0)
-        return -1;
-    tpi_dot_add_i64(acc, i1, e + SP_M - 53);
-    tpi_dot_add_i64(acc, i2, e + SP_M - 41 - 53);
-    return 1;
+    return dot_fixed2_add(acc, i1, i2, e);
 }
 
 static void dot_f32_avx2(const tpi_fmt *pa, const void *a, size_t inca, const tpi_fmt *pb,
@@ -316,13 +274,10 @@ static void dot_f32_avx2(const tpi_fmt *pa, const void *a, size_t inca, const tp
     const float *x = (const float *)a, *y = (const float *)b;
     double p[SP_CHUNK];
     for (size_t i0 = 0; i0 < n; i0 += SP_CHUNK) {
-        size_t m = n - i0 < SP_CHUNK ? n - i0 : SP_CHUNK, i;
+        size_t m = dot_chunk_len(n, i0, SP_CHUNK), i;
         int f2 = fixed2(acc, x + i0, y + i0, m, 0, 2);
-        if (f2 != 0) {
-            if (f2 < 0)
-                tpi_ref_dot_generic(pa, x + i0, 1, pb, y + i0, 1, m, acc);
+        if (dot_fixed2_done(f2, pa, x + i0, pb, y + i0, m, acc))
             continue;
-        }
         __m256d badv = _mm256_setzero_pd();
         for (i = 0; i + 4 <= m; i += 4) {
             __m256d pv = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i0 + i)),
@@ -332,10 +287,7 @@ static void dot_f32_avx2(const tpi_fmt *pa, const void *a, size_t inca, const tp
             _mm256_storeu_pd(p + i, pv);
         }
         int bad = _mm256_movemask_pd(badv) != 0;
-        for (; i < m; i++) {
-            p[i] = (double)x[i0 + i] * (double)y[i0 + i];
-            bad |= !(p[i] - p[i] == 0.0);
-        }
+        bad |= dot_products_tail(p, x + i0, y + i0, i, m, 0);
         if (bad || !split_levels(acc, p, m))
             tpi_ref_dot_generic(pa, x + i0, 1, pb, y + i0, 1, m, acc);
     }
@@ -351,15 +303,12 @@ static void dot_bf16_avx2(const tpi_fmt *pa, const void *a, size_t inca, const t
     const uint16_t *x = (const uint16_t *)a, *y = (const uint16_t *)b;
     double p[SP_CHUNK];
     for (size_t i0 = 0; i0 < n; i0 += SP_CHUNK) {
-        size_t m = n - i0 < SP_CHUNK ? n - i0 : SP_CHUNK, i;
+        size_t m = dot_chunk_len(n, i0, SP_CHUNK), i;
         int f2 = fixed2(acc, x + i0, y + i0, m, 1, 1); /* bfloat16: one level, then two */
         if (f2 == 0)
             f2 = fixed2(acc, x + i0, y + i0, m, 1, 2);
-        if (f2 != 0) {
-            if (f2 < 0)
-                tpi_ref_dot_generic(pa, x + i0, 1, pb, y + i0, 1, m, acc);
+        if (dot_fixed2_done(f2, pa, x + i0, pb, y + i0, m, acc))
             continue;
-        }
         __m256d badv = _mm256_setzero_pd();
         for (i = 0; i + 4 <= m; i += 4) {
             __m128i wx = _mm_slli_epi32(
@@ -373,14 +322,7 @@ static void dot_bf16_avx2(const tpi_fmt *pa, const void *a, size_t inca, const t
             _mm256_storeu_pd(p + i, pv);
         }
         int bad = _mm256_movemask_pd(badv) != 0;
-        for (; i < m; i++) {
-            uint32_t u = (uint32_t)x[i0 + i] << 16, v = (uint32_t)y[i0 + i] << 16;
-            float fu, fv;
-            memcpy(&fu, &u, 4);
-            memcpy(&fv, &v, 4);
-            p[i] = (double)fu * (double)fv;
-            bad |= !(p[i] - p[i] == 0.0);
-        }
+        bad |= dot_products_tail(p, x + i0, y + i0, i, m, 1);
         if (bad || !split_levels(acc, p, m))
             tpi_ref_dot_generic(pa, x + i0, 1, pb, y + i0, 1, m, acc);
     }
@@ -403,12 +345,8 @@ static void dot_bf16_avx2(const tpi_fmt *pa, const void *a, size_t inca, const t
  *    binary64 sum is exact (40.62 bits); times 2^34 it is an integer below
  *    2^51, read as int64 by adding 1.5 * 2^52 (exact) and subtracting the bits.
  * Each block sum is then shifted left by d = ca + cb - min (int64 lanes).
+ * BD_CHUNK, the pairs, W (bd_win) and the units (bd_unit): dot_common.h.
  */
-#define BD_CHUNK 64
-
-enum { BD_44, BD_48, BD_88 };
-static const int bd_win[3] = {44, 30, 16};
-static const int bd_unit[3] = {-2, -10, -18};
 
 /* d[j] = ca + cb - min over a chunk of nb blocks; 0 on a NaN scale or a
  * spread above win. */
@@ -441,36 +379,19 @@ static void blk_dot_avx2(const tpi_blk *ka, const uint8_t *sa, const void *ea, f
                          const tpi_blk *kb, const uint8_t *sb, const void *eb, float tsb, size_t n,
                          tp_acc *acc, unsigned *flags)
 {
-    int pair = -1;
-    if (kb != NULL && ka->bs == 32 && kb->bs == 32) {
-        int fa = ka->fmt, fb = kb->fmt;
-        if (fa == TP_BLOCK_MXFP8_E4M3 && fb == TP_BLOCK_MXFP4) { /* commute */
-            const tpi_blk *tk = ka;
-            const uint8_t *ts = sa;
-            const void *te = ea;
-            ka = kb, sa = sb, ea = eb;
-            kb = tk, sb = ts, eb = te;
-            fa = TP_BLOCK_MXFP4, fb = TP_BLOCK_MXFP8_E4M3;
-        }
-        if (fa == TP_BLOCK_MXFP4 && fb == TP_BLOCK_MXFP4)
-            pair = BD_44;
-        else if (fa == TP_BLOCK_MXFP4 && fb == TP_BLOCK_MXFP8_E4M3)
-            pair = BD_48;
-        else if (fa == TP_BLOCK_MXFP8_E4M3 && fb == TP_BLOCK_MXFP8_E4M3)
-            pair = BD_88;
-    }
+    int pair = bd_pair(&ka, &sa, &ea, &kb, &sb, &eb);
     if (pair < 0) {
         tpi_ref_block_dot(ka, sa, ea, tsa, kb, sb, eb, tsb, n, acc, flags);
         return;
     }
-    const size_t ba = pair == BD_88 ? 32 : 16, bb = pair == BD_44 ? 16 : 32; /* bytes/block */
+    const size_t ba = bd_bytes_a(pair), bb = bd_bytes_b(pair); /* bytes/block */
     const uint8_t *xa = (const uint8_t *)ea, *xb = (const uint8_t *)eb;
     const __m128i tk = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
     const __m128i m0f = _mm_set1_epi8(0x0F);
     const __m256i v80 = _mm256_set1_epi8((char)0x80);
     size_t nblk = n / 32;
     for (size_t b0 = 0; b0 < nblk; b0 += BD_CHUNK) {
-        int nb = nblk - b0 < BD_CHUNK ? (int)(nblk - b0) : BD_CHUNK, mn = 0;
+        int nb = bd_chunk_blocks(nblk, b0), mn = 0;
         int d[BD_CHUNK];
         const uint8_t *pa = xa + b0 * ba, *pb = xb + b0 * bb;
         __m256i s0 = _mm256_setzero_si256();
@@ -552,8 +473,7 @@ static void blk_dot_avx2(const tpi_blk *ka, const uint8_t *sa, const void *ea, f
             }
         }
     ref:
-        tpi_ref_block_dot(ka, sa + b0, xa + b0 * ba, tsa, kb, sb + b0, xb + b0 * bb, tsb,
-                          (size_t)nb * 32, acc, flags);
+        bd_chunk_ref(ka, sa, xa, tsa, kb, sb, xb, tsb, pair, b0, nb, acc, flags);
     }
 }
 

@@ -18,16 +18,11 @@
 #include "internal.h"
 #include "ref.h"
 
-#define TPI_INLINE static inline __attribute__((always_inline))
-#define BS 32 /* MX block size */
-#define RN_SAE (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define DEQ_ALIGN 64
+#include "../block_common.h"
 
-/* The vector formats: MX float elements of the default layout. */
-static int simd_format(int fmt)
-{
-    return fmt == TP_BLOCK_MXFP8_E4M3 || fmt == TP_BLOCK_MXFP8_E5M2 ||
-           fmt == TP_BLOCK_MXFP6_E2M3 || fmt == TP_BLOCK_MXFP6_E3M2 || fmt == TP_BLOCK_MXFP4;
-}
+#define TPI_INLINE static inline __attribute__((always_inline))
+#define RN_SAE (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 
 /* ------------------------------------------------------------------ quantise
  *
@@ -418,90 +413,17 @@ static void quant_mx_avx512(const tpi_blk *k, const float *src, size_t nblk, flo
  * zeros keep their sign, Inf stays Inf, and a quiet NaN passes through
  * unchanged (x86 returns the NaN operand).  Other scale codes (0xFF, and
  * the extremes, where the reference may overflow to Inf or round a
- * subnormal with flags) go to the reference per block.
+ * subnormal with flags) go to the reference per block.  The table and its
+ * builder (deq_tab, deq_tab_build) are in block_common.h.
  */
-typedef struct deq_tab {
-    int ok;
-    unsigned lo, hi;
-    int ss, sh, esub;      /* sign position; 23 - m; 1 - bias - m (8-bit arithmetic path) */
-    uint32_t cnorm, magmask, specthr, subthr;
-    uint32_t v[256] __attribute__((aligned(64)));
-} deq_tab;
 
 /* Written once by tpi_install_avx512_block (inside the dispatcher's
  * pthread_once), read-only afterwards. */
 static deq_tab tpi_avx512_deq[TP_BLOCK_FORMAT_COUNT];
 
-static void ref_deq_block(const tpi_blk *k, const uint8_t *scales, const void *elems, size_t blk,
-                          float ts, float *dst, unsigned *flags)
-{
-    double out[BS];
-    tpi_fmt f32;
-    tpi_fmt_init(&f32, tp_format_get(TP_F32));
-    tpi_ref_block_dequant1(k, scales, elems, blk, ts, out, flags);
-    for (int j = 0; j < k->bs; j++) {
-        uint32_t bits = (uint32_t)tpi_ref_encode1_f64(&f32, out[j], TP_RNE, TP_OVF_NONSAT, 0,
-                                                      flags);
-        memcpy(&dst[blk * (size_t)k->bs + (size_t)j], &bits, sizeof bits);
-    }
-}
-
 static void deq_build(int fmt)
 {
-    deq_tab *t = &tpi_avx512_deq[fmt];
-    tp_block_desc d;
-    tpi_blk k;
-    memset(t, 0, sizeof *t);
-    if (!simd_format(fmt) || tp_block_preset((tp_block_format)fmt, &d) != TP_OK)
-        return;
-    tpi_blk_init(&k, &d);
-    tpi_fmt f32;
-    tpi_fmt_init(&f32, tp_format_get(TP_F32));
-    unsigned nc = 1u << k.ef.bits, fl = 0;
-    int emin_nz = 1000, emax_nz = -1000;
-    for (unsigned c = 0; c < nc; c++) {
-        double v = tpi_ref_decode1(&k.ef, c, &fl);
-        uint32_t b = (uint32_t)tpi_ref_encode1_f64(&f32, v, TP_RNE, TP_OVF_NONSAT, 0, &fl);
-        t->v[c] = b;
-        uint32_t ex = (b >> 23) & 0xFF;
-        if (ex == 0xFF && (b & 0x7FFFFFu) != 0 && !(b & 0x400000u))
-            return; /* a signalling NaN would be quieted by the product */
-        if (ex == 0 && (b & 0x7FFFFFu) != 0)
-            return; /* binary32 subnormal element: not covered */
-        if (ex != 0 && ex != 0xFF) {
-            int e2 = (int)ex - 127;
-            emin_nz = e2 < emin_nz ? e2 : emin_nz;
-            emax_nz = e2 > emax_nz ? e2 : emax_nz;
-        }
-    }
-    if (fl != 0)
-        return;
-    /* es = sc - 127: need emin_nz + es >= -126 and emax_nz + es <= 127 */
-    int lo = -126 - emin_nz + 127, hi = 127 - emax_nz + 127;
-    t->lo = (unsigned)(lo < 1 ? 1 : lo);
-    t->hi = (unsigned)(hi > 254 ? 254 : hi);
-    t->ok = t->lo <= t->hi;
-    /* The arithmetic path of 8-bit storage: element magnitude codes below
-     * specthr are finite; magnitude codes below subthr are subnormal. */
-    t->ss = k.ef.sign_shift;
-    t->sh = 23 - k.ef.man;
-    t->esub = 1 - k.ef.d->bias - k.ef.man;
-    t->cnorm = (uint32_t)(127 - k.ef.d->bias) << 23;
-    t->magmask = (1u << t->ss) - 1;
-    t->subthr = 1u << k.ef.man;
-    t->specthr = t->magmask + 1;
-    for (unsigned c = 0; c <= t->magmask; c++)
-        if (((t->v[c] >> 23) & 0xFF) == 0xFF) {
-            t->specthr = c;
-            break;
-        }
-    /* lo guarantees sc + esub >= 1 (the smallest subnormal times the scale
-     * is normal); check it, and that the normal formula is the table. */
-    if ((int)t->lo + t->esub < 1)
-        t->ok = 0;
-    for (unsigned c = t->subthr; c < t->specthr && k.ebits == 8; c++)
-        if (t->v[c] != (c << t->sh) + t->cnorm)
-            t->ok = 0;
+    deq_tab_build(&tpi_avx512_deq[fmt], fmt, 0);
 }
 
 static void deq_mx_avx512(const tpi_blk *k, const uint8_t *scales, const void *elems,
@@ -509,20 +431,15 @@ static void deq_mx_avx512(const tpi_blk *k, const uint8_t *scales, const void *e
 {
     const deq_tab *t = &tpi_avx512_deq[k->fmt];
     const uint8_t *in = (const uint8_t *)elems;
-    if (!t->ok || k->bs != BS) {
-        for (size_t blk = 0; blk < nblk; blk++)
-            ref_deq_block(k, scales, elems, blk, ts, dst, flags);
+    if (deq_ref_call(t, k, scales, elems, nblk, ts, dst, flags))
         return;
-    }
     if (k->ebits == 4) {
         const __m512i tab = _mm512_load_si512((const void *)t->v);
         const __m512i nmask = _mm512_set1_epi64(0x0000000F0000000FLL);
         for (size_t blk = 0; blk < nblk; blk++) {
-            unsigned sc = scales[blk];
-            if (sc < t->lo || sc > t->hi) {
-                ref_deq_block(k, scales, elems, blk, ts, dst, flags);
+            if (deq_ref_scale(t, k, scales, elems, blk, ts, dst, flags))
                 continue;
-            }
+            unsigned sc = scales[blk];
             __m512 f = _mm512_castsi512_ps(_mm512_set1_epi32((int)(sc << 23)));
             const uint8_t *b = in + blk * 16;
             for (int h = 0; h < 2; h++) {
@@ -542,11 +459,9 @@ static void deq_mx_avx512(const tpi_blk *k, const uint8_t *scales, const void *e
     const __m512i sh = _mm512_set1_epi32(t->sh), sgn = _mm512_set1_epi32(31 - t->ss);
     const __m512i sbit = _mm512_set1_epi32((int)0x80000000u);
     for (size_t blk = 0; blk < nblk; blk++) {
-        unsigned sc = scales[blk];
-        if (sc < t->lo || sc > t->hi) {
-            ref_deq_block(k, scales, elems, blk, ts, dst, flags);
+        if (deq_ref_scale(t, k, scales, elems, blk, ts, dst, flags))
             continue;
-        }
+        unsigned sc = scales[blk];
         __m512 f = _mm512_castsi512_ps(_mm512_set1_epi32((int)(sc << 23)));
         __m512 fsub = _mm512_castsi512_ps(_mm512_set1_epi32((int)((sc + (unsigned)t->esub) << 23)));
         const uint8_t *b = in + blk * BS;

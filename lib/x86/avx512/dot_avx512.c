@@ -33,12 +33,7 @@
 #include <string.h>
 
 #include "ref.h"
-
-
-#define E4_CHUNK 65536 /* terms per chunk; lanes see at most 2^16 each */
-#define SP_CHUNK 2048
-#define SP_M 12
-#define SP_LEVELS 6
+#include "../dot_common.h"
 
 static tpi_dot_fn ref_e4m3, ref_f32, ref_bf16;
 
@@ -61,7 +56,7 @@ static void dot_e4m3_avx512(const tpi_fmt *pa, const void *a, size_t inca, const
     const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
     const __m512i m7f = _mm512_set1_epi8(0x7F);
     for (size_t i0 = 0; i0 < n; i0 += E4_CHUNK) {
-        size_t m = n - i0 < E4_CHUNK ? n - i0 : E4_CHUNK;
+        size_t m = dot_chunk_len(n, i0, E4_CHUNK);
         const uint8_t *xc = x + i0, *yc = y + i0;
         __m512d s0 = _mm512_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
         __mmask64 nan = 0;
@@ -105,7 +100,7 @@ static void dot_e4m3_avx512(const tpi_fmt *pa, const void *a, size_t inca, const
         int tnan = 0;
         for (; i < m; i++) {
             __m128i hx = _mm_cvtsi32_si128(xc[i]), hy = _mm_cvtsi32_si128(yc[i]);
-            tnan |= (xc[i] & 0x7F) == 0x7F || (yc[i] & 0x7F) == 0x7F;
+            tnan |= dot_e4m3_isnan(xc[i]) || dot_e4m3_isnan(yc[i]);
             __m512 p = _mm512_mul_ps(e4m3_to_ps_scaled(hx), e4m3_to_ps_scaled(hy));
             t += (double)_mm512_cvtss_f32(p);
         }
@@ -163,32 +158,18 @@ static int split_levels(tp_acc *acc, double *p, size_t m)
                   _mm512_cmp_pd_mask(p1, _mm512_setzero_pd(), _CMP_NEQ_UQ);
         }
         double ts = 0.0;
-        for (; i < m; i++) {
-            double q = (sigma + p[i]) - sigma;
-            p[i] -= q;
-            ts += q;
-            nz |= p[i] != 0.0;
-        }
+        nz |= (__mmask8)dot_split_tail(p, i, m, sigma, &ts);
         /* lane sums and ts: multiples of 2^-53 sigma below sigma */
         const __m512d k = _mm512_set1_pd(ldexp(1.0, 53 - (e + SP_M)));
         __m512i qi = _mm512_add_epi64(_mm512_cvtpd_epi64(_mm512_mul_pd(acc0, k)),
                                       _mm512_cvtpd_epi64(_mm512_mul_pd(acc1, k)));
         int64_t tot = _mm512_reduce_add_epi64(qi) + (int64_t)(ts * ldexp(1.0, 53 - (e + SP_M)));
-        if (tot != 0) {
-            tpi_dot_add_i64(acc, tot, e + SP_M - 53);
-            added = 1;
-        }
+        added |= dot_add_nonzero(acc, tot, e + SP_M - 53);
         if (!nz)
             return added;
         e = e + SP_M - 53;
     }
-    for (i = 0; i < m; i++) {
-        if (p[i] != 0.0) {
-            tpi_dot_add_f64(acc, p[i]);
-            added = 1;
-        }
-    }
-    return added;
+    return dot_split_rest(acc, p, m) | added;
 }
 
 /* ------------------------------------------------------------ two fixed levels
@@ -279,17 +260,9 @@ static inline uint32_t max_abs_bits(const void *base, size_t m, int bf)
 
 static inline int fixed2(tp_acc *acc, const void *a, const void *b, size_t m, int bf, int lv)
 {
-    uint32_t ua = max_abs_bits(a, m, bf), ub = max_abs_bits(b, m, bf);
-    if (ua >= 0x7F800000u || ub >= 0x7F800000u)
-        return -1;
-    float fa, fb;
-    memcpy(&fa, &ua, 4);
-    memcpy(&fb, &ub, 4);
-    double bound = (double)fa * (double)fb;
-    if (bound == 0.0)
-        return -1;
     int e;
-    frexp(bound, &e); /* bound < 2^e */
+    if (!dot_fixed2_exp(max_abs_bits(a, m, bf), max_abs_bits(b, m, bf), &e))
+        return -1;
     const __m512d s1 = _mm512_set1_pd(ldexp(1.0, e + SP_M));
     const __m512d s2 = _mm512_set1_pd(ldexp(1.0, e + SP_M - 41));
     const __m512d z = _mm512_setzero_pd();
@@ -337,11 +310,7 @@ static inline int fixed2(tp_acc *acc, const void *a, const void *b, size_t m, in
                                                           _mm512_cvtpd_epi64(_mm512_mul_pd(b1, k1))));
     int64_t t2 = _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_cvtpd_epi64(_mm512_mul_pd(a2, k2)),
                                                           _mm512_cvtpd_epi64(_mm512_mul_pd(b2, k2))));
-    if (t1 == 0 && t2 == 0)
-        return -1;
-    tpi_dot_add_i64(acc, t1, e + SP_M - 53);
-    tpi_dot_add_i64(acc, t2, e + SP_M - 41 - 53);
-    return 1;
+    return dot_fixed2_add(acc, t1, t2, e);
 }
 
 static void dot_f32_avx512(const tpi_fmt *pa, const void *a, size_t inca, const tpi_fmt *pb,
@@ -354,13 +323,10 @@ static void dot_f32_avx512(const tpi_fmt *pa, const void *a, size_t inca, const 
     const float *x = (const float *)a, *y = (const float *)b;
     double p[SP_CHUNK];
     for (size_t i0 = 0; i0 < n; i0 += SP_CHUNK) {
-        size_t m = n - i0 < SP_CHUNK ? n - i0 : SP_CHUNK, i;
+        size_t m = dot_chunk_len(n, i0, SP_CHUNK), i;
         int f2 = fixed2(acc, x + i0, y + i0, m, 0, 2);
-        if (f2 != 0) {
-            if (f2 < 0)
-                tpi_ref_dot_generic(pa, x + i0, 1, pb, y + i0, 1, m, acc);
+        if (dot_fixed2_done(f2, pa, x + i0, pb, y + i0, m, acc))
             continue;
-        }
         __mmask8 bad = 0;
         for (i = 0; i + 8 <= m; i += 8) {
             __m512d pv = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + i0 + i)),
@@ -368,11 +334,7 @@ static void dot_f32_avx512(const tpi_fmt *pa, const void *a, size_t inca, const 
             bad |= _mm512_cmp_pd_mask(_mm512_sub_pd(pv, pv), _mm512_setzero_pd(), _CMP_NEQ_UQ);
             _mm512_storeu_pd(p + i, pv);
         }
-        int tbad = 0;
-        for (; i < m; i++) {
-            p[i] = (double)x[i0 + i] * (double)y[i0 + i];
-            tbad |= !(p[i] - p[i] == 0.0);
-        }
+        int tbad = dot_products_tail(p, x + i0, y + i0, i, m, 0);
         if (bad || tbad || !split_levels(acc, p, m))
             tpi_ref_dot_generic(pa, x + i0, 1, pb, y + i0, 1, m, acc);
     }
@@ -388,15 +350,12 @@ static void dot_bf16_avx512(const tpi_fmt *pa, const void *a, size_t inca, const
     const uint16_t *x = (const uint16_t *)a, *y = (const uint16_t *)b;
     double p[SP_CHUNK];
     for (size_t i0 = 0; i0 < n; i0 += SP_CHUNK) {
-        size_t m = n - i0 < SP_CHUNK ? n - i0 : SP_CHUNK, i;
+        size_t m = dot_chunk_len(n, i0, SP_CHUNK), i;
         int f2 = fixed2(acc, x + i0, y + i0, m, 1, 1); /* bfloat16: one level, then two */
         if (f2 == 0)
             f2 = fixed2(acc, x + i0, y + i0, m, 1, 2);
-        if (f2 != 0) {
-            if (f2 < 0)
-                tpi_ref_dot_generic(pa, x + i0, 1, pb, y + i0, 1, m, acc);
+        if (dot_fixed2_done(f2, pa, x + i0, pb, y + i0, m, acc))
             continue;
-        }
         __mmask8 bad = 0;
         for (i = 0; i + 8 <= m; i += 8) {
             __m256i wx = _mm256_slli_epi32(
@@ -408,15 +367,7 @@ static void dot_bf16_avx512(const tpi_fmt *pa, const void *a, size_t inca, const
             bad |= _mm512_cmp_pd_mask(_mm512_sub_pd(pv, pv), _mm512_setzero_pd(), _CMP_NEQ_UQ);
             _mm512_storeu_pd(p + i, pv);
         }
-        int tbad = 0;
-        for (; i < m; i++) {
-            uint32_t u = (uint32_t)x[i0 + i] << 16, v = (uint32_t)y[i0 + i] << 16;
-            float fu, fv;
-            memcpy(&fu, &u, 4);
-            memcpy(&fv, &v, 4);
-            p[i] = (double)fu * (double)fv;
-            tbad |= !(p[i] - p[i] == 0.0);
-        }
+        int tbad = dot_products_tail(p, x + i0, y + i0, i, m, 1);
         if (bad || tbad || !split_levels(acc, p, m))
             tpi_ref_dot_generic(pa, x + i0, 1, pb, y + i0, 1, m, acc);
     }
@@ -455,14 +406,10 @@ static void dot_bf16_avx512(const tpi_fmt *pa, const void *a, size_t inca, const
  *    < 2^35.62 * 2^d, converted exactly to int64 one by one.  A chunk sums
  *    to < 2^11 * 2^35.62 * 2^d <= 2^62.62 with W = 16.  Unit 2^-18.
  * The chunk total goes into the accumulator as one exact int64 times
- * 2^(min - 254 + unit).
+ * 2^(min - 254 + unit).  BD_CHUNK (blocks per chunk), the pairs, W (bd_win)
+ * and the units (bd_unit) are in dot_common.h.
  */
-#define BD_CHUNK 64 /* blocks per chunk */
-
-enum { BD_44, BD_48, BD_88 };
-static const int bd_win[3] = {44, 30, 16};  /* W, see above */
-static const int bd_unit[3] = {-2, -10, -18};
-static const int bd_mul[3] = {0, 0, 34};    /* 2^(d + bd_mul) per block */
+static const int bd_mul[3] = {0, 0, 34}; /* 2^(d + bd_mul) per block */
 
 /* E2M1 code -> k * 2^sh as binary32 (code 8 is -0). */
 static __m512 e2m1_table(int sh)
@@ -592,29 +539,12 @@ static void blk_dot_avx512(const tpi_blk *ka, const uint8_t *sa, const void *ea,
                            const tpi_blk *kb, const uint8_t *sb, const void *eb, float tsb,
                            size_t n, tp_acc *acc, unsigned *flags)
 {
-    int pair = -1;
-    if (kb != NULL && ka->bs == 32 && kb->bs == 32) {
-        int fa = ka->fmt, fb = kb->fmt;
-        if (fa == TP_BLOCK_MXFP8_E4M3 && fb == TP_BLOCK_MXFP4) { /* commute */
-            const tpi_blk *tk = ka;
-            const uint8_t *ts = sa;
-            const void *te = ea;
-            ka = kb, sa = sb, ea = eb;
-            kb = tk, sb = ts, eb = te;
-            fa = TP_BLOCK_MXFP4, fb = TP_BLOCK_MXFP8_E4M3;
-        }
-        if (fa == TP_BLOCK_MXFP4 && fb == TP_BLOCK_MXFP4)
-            pair = BD_44;
-        else if (fa == TP_BLOCK_MXFP4 && fb == TP_BLOCK_MXFP8_E4M3)
-            pair = BD_48;
-        else if (fa == TP_BLOCK_MXFP8_E4M3 && fb == TP_BLOCK_MXFP8_E4M3)
-            pair = BD_88;
-    }
+    int pair = bd_pair(&ka, &sa, &ea, &kb, &sb, &eb);
     if (pair < 0) {
         tpi_ref_block_dot(ka, sa, ea, tsa, kb, sb, eb, tsb, n, acc, flags);
         return;
     }
-    const size_t ba = pair == BD_88 ? 32 : 16, bb = pair == BD_44 ? 16 : 32; /* bytes/block */
+    const size_t ba = bd_bytes_a(pair), bb = bd_bytes_b(pair); /* bytes/block */
     const uint8_t *xa = (const uint8_t *)ea, *xb = (const uint8_t *)eb;
     const __m512 t4 = e2m1_table(pair == BD_48 ? 17 : 0);
     __m512i t4w, t8l0, t8l1, t8h0, t8h1;
@@ -623,7 +553,7 @@ static void blk_dot_avx512(const tpi_blk *ka, const uint8_t *sa, const void *ea,
     const __m256i v80 = _mm256_set1_epi8((char)0x80);
     size_t nblk = n / 32;
     for (size_t b0 = 0; b0 < nblk; b0 += BD_CHUNK) {
-        int nb = nblk - b0 < BD_CHUNK ? (int)(nblk - b0) : BD_CHUNK, mn = 0;
+        int nb = bd_chunk_blocks(nblk, b0), mn = 0;
         float sc[BD_CHUNK];
         int32_t dd[BD_CHUNK];
         const uint8_t *pa = xa + b0 * ba, *pb = xb + b0 * bb;
@@ -725,8 +655,7 @@ static void blk_dot_avx512(const tpi_blk *ka, const uint8_t *sa, const void *ea,
             }
         }
     ref:
-        tpi_ref_block_dot(ka, sa + b0, xa + b0 * ba, tsa, kb, sb + b0, xb + b0 * bb, tsb,
-                          (size_t)nb * 32, acc, flags);
+        bd_chunk_ref(ka, sa, xa, tsa, kb, sb, xb, tsb, pair, b0, nb, acc, flags);
     }
 }
 
