@@ -63,6 +63,19 @@ typedef void (*tpi_dec_f32_fn)(const tpi_fmt *p, const void *src, float *dst, si
 typedef void (*tpi_dec_f64_fn)(const tpi_fmt *p, const void *src, double *dst, size_t n,
                                unsigned *flags);
 
+/* The index of the highest set bit of x != 0 (portable; no builtins). */
+static inline int tpi_top_bit(uint64_t x)
+{
+    int n = 0;
+    for (int s = 32; s > 0; s >>= 1) {
+        if (x >> s) {
+            x >>= s;
+            n += s;
+        }
+    }
+    return n;
+}
+
 /* 64 x 64 -> 128-bit unsigned product, portable (no __int128). */
 static inline void tpi_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
 {

@@ -68,33 +68,6 @@ static const int64_t *cdigits(const tp_acc *a)
     return (const int64_t *)a->w;
 }
 
-static int top_bit64(uint64_t x) /* x != 0 */
-{
-    int n = 0;
-    if (x >> 32) {
-        x >>= 32;
-        n += 32;
-    }
-    if (x >> 16) {
-        x >>= 16;
-        n += 16;
-    }
-    if (x >> 8) {
-        x >>= 8;
-        n += 8;
-    }
-    if (x >> 4) {
-        x >>= 4;
-        n += 4;
-    }
-    if (x >> 2) {
-        x >>= 2;
-        n += 2;
-    }
-    if (x >> 1)
-        n += 1;
-    return n;
-}
 
 /* Carry propagation: digits 0 .. TPI_ND-2 into [0, 2^32), the rest into the
  * signed top digit.  (v - low) is a multiple of 2^32, so the division is
@@ -581,7 +554,7 @@ static void digits_to_wide(int64_t *d, int *sign, tpi_wide *w)
         t--;
     if (t < 0)
         return;
-    int P = 32 * t + top_bit64((uint64_t)d[t]);
+    int P = 32 * t + tpi_top_bit((uint64_t)d[t]);
     w->hi = get64(d, P - 63);
     w->lo = get64(d, P - 127);
     w->exp = TPI_E0 + P - 127;
@@ -766,7 +739,7 @@ static int add128_term(tp_acc128 *a, int sign, uint64_t hi, uint64_t lo, int exp
         s = 0;
     }
     /* magnitude (hi:lo) << s must be <= 2^80: first its top bit */
-    int tb = hi ? 64 + top_bit64(hi) : top_bit64(lo);
+    int tb = hi ? 64 + tpi_top_bit(hi) : tpi_top_bit(lo);
     if (tb + s > 80)
         return -1;
     if (s >= 64) {

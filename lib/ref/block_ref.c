@@ -20,15 +20,6 @@
 #define GGML_MXFP4_BYTES 17 /* formats.md section 5.1 */
 #define GGML_Q8_0_BYTES 34  /* formats.md section 5.3 */
 
-static int top_bit32(uint32_t x) /* x != 0 */
-{
-    int n = 0;
-    while (x >> 1) {
-        x >>= 1;
-        n++;
-    }
-    return n;
-}
 
 static uint32_t f32_bits(float x)
 {
@@ -127,7 +118,7 @@ static int shared_exp(const tpi_blk *k, uint32_t a, tp_scale_rule rule)
         sig = f | 0x800000u;
         e2 = ef - 127;
     } else { /* subnormal amax: its true binade, not exponent field 0 */
-        int t = top_bit32(f);
+        int t = tpi_top_bit(f);
         sig = f << (23 - t);
         e2 = t - 149;
     }

@@ -9,15 +9,6 @@
 
 #include "ref.h"
 
-static int top_bit(uint64_t x) /* x != 0 */
-{
-    int n = 0;
-    while (x >> 1) {
-        x >>= 1;
-        n++;
-    }
-    return n;
-}
 
 /* 128-bit helpers on (hi, lo) pairs; shifts of 128 or more give 0. */
 static void shr128(uint64_t hi, uint64_t lo, int s, uint64_t *rh, uint64_t *rl)
@@ -201,7 +192,7 @@ uint64_t tpi_ref_round_wide(const tpi_fmt *p, int sign, const tpi_wide *w, tp_ro
         return p->has_nan ? p->nan_code : 0;
     }
     int m = p->man;
-    int ex = w->exp + (w->hi ? 64 + top_bit(w->hi) : top_bit(w->lo)); /* |x| in [2^ex, 2^(ex+1)) */
+    int ex = w->exp + (w->hi ? 64 + tpi_top_bit(w->hi) : tpi_top_bit(w->lo)); /* |x| in [2^ex, 2^(ex+1)) */
     if (p->no_zero && ex < p->emin) {
         *flags |= TP_FLAG_UNDERFLOW | TP_FLAG_INEXACT;
         return 0;
@@ -367,7 +358,7 @@ static uint64_t ieee_bits(int sign, uint64_t mant, int exp, int ebits, int mbits
     if (mant == 0)
         return s;
     int bias = (1 << (ebits - 1)) - 1, emin = 1 - bias;
-    int top = top_bit(mant), e = exp + top;
+    int top = tpi_top_bit(mant), e = exp + top;
     if (e < emin) /* subnormal: mant * 2^(exp - (emin - mbits)) */
         return s | (mant << (exp - (emin - mbits)));
     uint64_t frac = top <= mbits ? mant << (mbits - top) : mant >> (top - mbits);

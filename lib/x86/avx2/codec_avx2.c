@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../codec_common.h"
 #include "ref.h"
 
 /* ------------------------------------------------------------------ encode
@@ -44,37 +45,12 @@
 
 #define ENC_CHUNK 32
 
-enum { RM_RNE, RM_RTZ, RM_RTO };
 enum { SG_OR, SG_OR_NZ, SG_NONE };
 
 typedef struct enc_par {
     __m256i k, s_plus_k, kbits, thr, smask, sshift;
 } enc_par;
 
-static uint32_t f32_bits(float f)
-{
-    uint32_t b;
-    memcpy(&b, &f, sizeof b);
-    return b;
-}
-
-/* bits of v, which must be exactly representable in binary32 */
-static uint32_t exact_bits(double v)
-{
-    return f32_bits((float)v);
-}
-
-/* Smallest |x| whose rounded magnitude exceeds lim (quantum q there; lim_odd:
- * parity of lim's code).  RNE: lim + q/2, a tie going up iff lim is odd;
- * RTZ: lim + q; RTO: lim + q if lim is odd, else just above lim. */
-static uint32_t overflow_thr(double lim, double q, int lim_odd, int mode)
-{
-    switch (mode) {
-    case RM_RNE: return exact_bits(lim + q / 2) + (lim_odd ? 0u : 1u);
-    case RM_RTZ: return exact_bits(lim + q);
-    default: return lim_odd ? exact_bits(lim + q) : exact_bits(lim) + 1u;
-    }
-}
 
 static int enc_setup(const tpi_fmt *p, int mode, enc_par *e)
 {

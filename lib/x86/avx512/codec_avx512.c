@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../codec_common.h"
 #include "ref.h"
 
 /* ------------------------------------------------------------------ encode
@@ -73,7 +74,6 @@
 
 #define ENC_CHUNK 64
 
-enum { RM_RNE, RM_RTZ, RM_RTO, RM_DIR };           /* vector rounding variants */
 enum { SG_OR, SG_OR_NZ, SG_NEG, SG_NONE };         /* how the sign is applied */
 enum { FL_NONE, FL_TINY, FL_LOW, FL_FULL };       /* flag work per element */
 
@@ -98,37 +98,6 @@ typedef struct enc_par {
     int away_neg;              /* RM_DIR: lanes rounded away from zero are the negative ones */
 } enc_par;
 
-static uint32_t f32_bits(float f)
-{
-    uint32_t b;
-    memcpy(&b, &f, sizeof b);
-    return b;
-}
-
-/* bits of v, which must be exactly representable in binary32 */
-static uint32_t exact_bits(double v)
-{
-    return f32_bits((float)v);
-}
-
-/*
- * Threshold for a largest rounded magnitude `lim` (value of the largest
- * finite code, or of the integer limit) with quantum q there; `lim_odd` is
- * the parity of its code.  The smallest |x| whose rounded magnitude exceeds
- * lim is: RNE lim + q/2 (a tie rounds to the even neighbour, so up iff lim is
- * odd); RTZ lim + q; RTO lim + q if lim's code is odd, else anything above
- * lim (its round-to-odd is lim's code + 1); directed rounding away from zero
- * anything above lim (the toward-zero lanes use the same, lower, bound).
- */
-static uint32_t overflow_thr(double lim, double q, int lim_odd, int mode)
-{
-    switch (mode) {
-    case RM_RNE: return exact_bits(lim + q / 2) + (lim_odd ? 0u : 1u);
-    case RM_RTZ: return exact_bits(lim + q);
-    case RM_RTO: return lim_odd ? exact_bits(lim + q) : exact_bits(lim) + 1u;
-    default: return exact_bits(lim) + 1u;
-    }
-}
 
 static int rnd_mode(tp_round rnd)
 {
