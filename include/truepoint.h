@@ -37,9 +37,9 @@ extern "C" {
  *  these macros, AC_INIT in configure.ac, and the libtool -version-info.
  *  @{ */
 #define TP_VERSION_MAJOR 0
-#define TP_VERSION_MINOR 1
+#define TP_VERSION_MINOR 2
 #define TP_VERSION_PATCH 0
-#define TP_VERSION_STRING "0.1.0"
+#define TP_VERSION_STRING "0.2.0"
 /** The library's version as "MAJOR.MINOR.PATCH" (of the library that is
  *  linked, which may differ from TP_VERSION_STRING of the header). */
 TP_API const char *tp_version_string(void);
@@ -61,7 +61,9 @@ typedef enum tp_status {
     TP_ERR_ARG = 9,          /**< another argument is out of its documented range */
     TP_ERR_NAME = 10,        /**< a name does not denote anything known */
     TP_ERR_RANGE = 11,       /**< a term lies outside an accumulator's window (nothing was added) */
-    TP_ERR_DATA = 12         /**< malformed serialized data */
+    TP_ERR_DATA = 12,        /**< malformed serialized or packed data */
+    TP_ERR_NOMEM = 13,       /**< memory (or a thread) could not be obtained */
+    TP_ERR_MISMATCH = 14     /**< a packed operand does not match the call (role, shape, format) */
 } tp_status;
 
 /** A static English description of a status ("unknown status" for a value
@@ -677,6 +679,170 @@ TP_API tp_status tp_block_dot(const tp_block_desc *ba, const uint8_t *sa, const 
 TP_API tp_status tp_block_dot_acc(const tp_block_desc *ba, const uint8_t *sa, const void *ea,
                                   float tsa, const tp_block_desc *bb, const uint8_t *sb,
                                   const void *eb, float tsb, size_t n, tp_acc *acc);
+/** @} */
+
+/** @defgroup gemm Matrix products: GEMM and GEMV
+ *
+ *  C = alpha * op(A) * op(B) + beta * C and y = alpha * op(W) * x + beta * y,
+ *  with op(A) m x k, op(B) k x n, op(W) m x k.  Operands are in any element
+ *  format or any block format (blocked along k), in any mix.
+ *
+ *  TP_MODE_EXACT (the default) computes, for each output, the exact value of
+ *  an accumulator (see the accumulator group) holding the terms alpha *
+ *  a_ik * b_kj for every k, each formed exactly, and the term beta * c_ij,
+ *  and rounds it once to the output format in the requested mode and
+ *  overflow policy.  NaN, Inf and signed zeros follow the accumulator rules
+ *  (alpha < 0 flips the sign of every product term, zeros included).  Two
+ *  conventions come from BLAS: with alpha == 0 no product term is formed
+ *  (A and B are validated but their values do not matter), and with
+ *  beta == 0 the term beta * c is omitted and C is not read (it may hold
+ *  anything).  alpha and beta must be finite (TP_ERR_ARG otherwise).  The
+ *  bits do not depend on threads, tiles, packing or ISA.
+ *
+ *  TP_MODE_FAST is hardware-style, for speed comparisons and accuracy
+ *  studies.  Every value is taken as binary32 (block values as
+ *  tp_block_dequantize_f32 gives them).  For output (i, j), sixteen binary32
+ *  lanes start at +0; lane l takes the products for k = l, l + 16, ... in
+ *  increasing k, each by one fused multiply-add (fmaf).  The lanes are then
+ *  added pairwise: l += l + 8 (l < 8), then l += l + 4, l += l + 2, l += l + 1,
+ *  each addition rounded to binary32.  With s the result, t = alpha * s
+ *  (binary64, rounded), then t = t + beta * c (binary64, each operation
+ *  rounded) when beta != 0, and t is rounded to the output format as
+ *  tp_encode_f64 would.  FAST results follow the caller's floating-point
+ *  environment (FTZ/DAZ) and are not checked against the oracle.
+ *
+ *  Storage.  An element operand holds codes of its format's storage size
+ *  (tp_format_desc.bits rounded up to 1, 2, 4 or 8 bytes), indexed as BLAS
+ *  does: with TP_ROW_MAJOR element (r, c) of the stored matrix is at
+ *  r * ld + c, with TP_COL_MAJOR at c * ld + r; op(X) is X or its
+ *  transpose.  A block operand is blocked along k, so k must be contiguous
+ *  in it: op(A) row i (op(B) column j) is the vector of k values starting at
+ *  element i * ld (j * ld), stored as tp_block_quantize_f32 stores k values
+ *  (scales at block i * ld / block_size of `scales`; the ggml layouts carry
+ *  them inline).  That is the storage of tp_block_quantize_2d_f32 blocked
+ *  along k.  For a block A this requires (row-major, TP_NO_TRANS) or
+ *  (column-major, TP_TRANS); for a block B, (row-major, TP_TRANS) or
+ *  (column-major, TP_NO_TRANS); other combinations give TP_ERR_ARG.  k must
+ *  be a multiple of every block operand's block size and ld a multiple of
+ *  it, ld >= k (TP_ERR_ARG).  Element operands may be in every built-in
+ *  format but binary64 (user formats and binary64 give TP_ERR_FORMAT).
+ *
+ *  C holds m x n codes of cfmt (binary32, bfloat16, binary16, an FP8 format
+ *  or any other format of up to 32 bits) with leading dimension ldc in the
+ *  call's layout.  Only the m x n codes of C are written, and no other byte
+ *  of the array.  C must not overlap A, B or their scales (TP_ERR_ALIAS).
+ *  On any error nothing is written and *flags is unchanged.
+ *
+ *  Stochastic rounding of the output draws the word for output (i, j) as
+ *  sr->bits[i * n + j], or tp_sr_word(sr->seed, sr->counter + i * n + j)
+ *  (GEMV: index i).
+ *
+ *  Threads.  Calls use an internal pool of worker threads, created at first
+ *  use, whose size is set by tp_set_num_threads, else by the environment
+ *  variable TP_NUM_THREADS, else the number of online processors, and is
+ *  never larger than the number of online processors.  Calls may be made
+ *  from any number of threads at once; nothing global is locked while a
+ *  product runs.  Engines with their own threads call the _tile / _rows
+ *  entry points, which compute a part of the output in the calling thread.
+ *  @{ */
+typedef enum tp_layout {
+    TP_ROW_MAJOR = 0,
+    TP_COL_MAJOR = 1
+} tp_layout;
+typedef enum tp_trans {
+    TP_NO_TRANS = 0,
+    TP_TRANS = 1
+} tp_trans;
+typedef enum tp_mode {
+    TP_MODE_EXACT = 0, /**< exact sum, one rounding (the default) */
+    TP_MODE_FAST = 1   /**< binary32 accumulation in the documented order */
+} tp_mode;
+
+/** An operand packed by tp_pack_operand (opaque). */
+typedef struct tp_packed tp_packed;
+
+/** A matrix or vector operand.  Set exactly one of `fmt` (element format)
+ *  and `blk` (block format), or only `packed`.  For a vector (x of tp_gemv)
+ *  `ld` is the increment between elements (>= 1; block vectors must be
+ *  contiguous: ld = 1) and `trans` is ignored. */
+typedef struct tp_operand {
+    const tp_format_desc *fmt; /**< element format, or NULL */
+    const tp_block_desc *blk;  /**< block format, or NULL */
+    const void *data;          /**< element codes, or the block elements */
+    const uint8_t *scales;     /**< block scales (NULL for ggml layouts) */
+    float tensor_scale;        /**< NVFP4 per-tensor scale; ignored otherwise */
+    tp_trans trans;            /**< op(X) = X or X^T */
+    size_t ld;                 /**< leading dimension (elements), or vector increment */
+    const tp_packed *packed;   /**< a packed operand: the fields above are ignored */
+} tp_operand;
+
+/** Options of a product; a NULL pointer means all fields zero: TP_RNE,
+ *  TP_OVF_DEFAULT, TP_MODE_EXACT, the pool's thread count. */
+typedef struct tp_gemm_opts {
+    tp_round rnd;       /**< rounding of the output */
+    tp_overflow ovf;    /**< overflow policy of the output */
+    const tp_sr *sr;    /**< random words for TP_RSR (required then) */
+    tp_mode mode;       /**< TP_MODE_EXACT or TP_MODE_FAST */
+    unsigned threads;   /**< 0: the pool's size; else at most this many threads */
+} tp_gemm_opts;
+
+/** C = alpha * op(A) * op(B) + beta * C (see the group text).  Empty
+ *  products (m, n or k zero) are valid; with k == 0 each output is the
+ *  rounded term beta * c (or +0). */
+TP_API tp_status tp_gemm(tp_layout layout, size_t m, size_t n, size_t k, double alpha,
+                         const tp_operand *a, const tp_operand *b, double beta,
+                         const tp_format_desc *cfmt, void *c, size_t ldc,
+                         const tp_gemm_opts *opts, unsigned *flags);
+/** The outputs (i, j) with i0 <= i < i1 and j0 <= j < j1 of the same
+ *  tp_gemm call, computed in the calling thread (opts->threads is ignored).
+ *  Any partition of the output into tiles gives the bits of one tp_gemm
+ *  call.  TP_ERR_ARG unless i0 <= i1 <= m and j0 <= j1 <= n. */
+TP_API tp_status tp_gemm_tile(tp_layout layout, size_t m, size_t n, size_t k, double alpha,
+                              const tp_operand *a, const tp_operand *b, double beta,
+                              const tp_format_desc *cfmt, void *c, size_t ldc,
+                              const tp_gemm_opts *opts, size_t i0, size_t i1, size_t j0,
+                              size_t j1, unsigned *flags);
+
+/** y = alpha * op(W) * x + beta * y: op(W) is m x k (stored as an A operand
+ *  of tp_gemm), x a vector of k values, y m codes of yfmt with increment
+ *  incy >= 1.  A dedicated path, not tp_gemm with n = 1; the results are the
+ *  same bits as tp_gemm with n = 1. */
+TP_API tp_status tp_gemv(tp_layout layout, size_t m, size_t k, double alpha, const tp_operand *w,
+                         const tp_operand *x, double beta, const tp_format_desc *yfmt, void *y,
+                         size_t incy, const tp_gemm_opts *opts, unsigned *flags);
+/** Rows r0 <= i < r1 of the same tp_gemv call, in the calling thread. */
+TP_API tp_status tp_gemv_rows(tp_layout layout, size_t m, size_t k, double alpha,
+                              const tp_operand *w, const tp_operand *x, double beta,
+                              const tp_format_desc *yfmt, void *y, size_t incy,
+                              const tp_gemm_opts *opts, size_t r0, size_t r1, unsigned *flags);
+
+/** Which operand a packed buffer serves: op(A) of tp_gemm or op(W) of
+ *  tp_gemv (rows of k values), or op(B) of tp_gemm (columns of k values). */
+typedef enum tp_pack_role {
+    TP_PACK_A = 0,
+    TP_PACK_B = 1
+} tp_pack_role;
+
+/** Bytes needed to pack an operand of `rows` vectors of k values (m for
+ *  TP_PACK_A, n for TP_PACK_B), at most one copy of the data plus a
+ *  header and 16 bytes per vector. */
+TP_API tp_status tp_pack_operand_size(tp_layout layout, tp_pack_role role, size_t rows, size_t k,
+                                      const tp_operand *x, size_t *bytes);
+/** Packs the operand into buf (len bytes, 64-byte aligned, else
+ *  TP_ERR_ARG) in a layout the kernels read fast.  The buffer is
+ *  self-describing and versioned: a product checks its role, shape and
+ *  format (TP_ERR_MISMATCH) and its header and checksum (TP_ERR_DATA).  It
+ *  holds no pointer and may be copied to another 64-byte aligned place or
+ *  saved to a file; the bits of a product do not change with packing. */
+TP_API tp_status tp_pack_operand(tp_layout layout, tp_pack_role role, size_t rows, size_t k,
+                                 const tp_operand *x, void *buf, size_t len);
+
+/** Sets the size of the internal pool (1 .. the number of online
+ *  processors; larger values are capped; 0 restores the default).  Takes
+ *  effect at the next product call that starts. */
+TP_API tp_status tp_set_num_threads(unsigned n);
+/** The pool size the next product call will use. */
+TP_API unsigned tp_get_num_threads(void);
 /** @} */
 
 /** @defgroup isa Kernel selection

@@ -277,7 +277,7 @@ START_TEST(test_status_strings)
     static const tp_status all[] = {
         TP_OK, TP_ERR_NULL, TP_ERR_FORMAT, TP_ERR_ROUND, TP_ERR_POLICY, TP_ERR_ALIAS,
         TP_ERR_SIZE, TP_ERR_DESCRIPTOR, TP_ERR_CODE, TP_ERR_ARG, TP_ERR_NAME, TP_ERR_RANGE,
-        TP_ERR_DATA
+        TP_ERR_DATA, TP_ERR_NOMEM, TP_ERR_MISMATCH
     };
     const size_t n = sizeof all / sizeof all[0];
     const char *unknown;
@@ -289,6 +289,8 @@ START_TEST(test_status_strings)
     ck_assert_int_eq(TP_ERR_NAME, 10);
     ck_assert_int_eq(TP_ERR_RANGE, 11);
     ck_assert_int_eq(TP_ERR_DATA, 12);
+    ck_assert_int_eq(TP_ERR_NOMEM, 13);
+    ck_assert_int_eq(TP_ERR_MISMATCH, 14);
     for (i = 0; i < n; i++) {
         const char *s = tp_status_string(all[i]);
         ck_assert_ptr_nonnull(s);
@@ -299,9 +301,9 @@ START_TEST(test_status_strings)
             ck_assert_msg(strcmp(s, tp_status_string(all[j])) != 0, "statuses %d and %d share \"%s\"",
                           (int)all[i], (int)all[j], s);
     }
-    unknown = tp_status_string((tp_status)13);
+    unknown = tp_status_string((tp_status)15);
     ck_assert_ptr_nonnull(unknown);
-    ck_assert_msg(strstr(unknown, "unknown") != NULL, "status 13 gives \"%s\"", unknown);
+    ck_assert_msg(strstr(unknown, "unknown") != NULL, "status 15 gives \"%s\"", unknown);
     ck_assert_ptr_nonnull(tp_status_string((tp_status)-1));
     ck_assert_msg(strstr(tp_status_string((tp_status)-1), "unknown") != NULL, "status -1");
     ck_assert_ptr_nonnull(tp_status_string((tp_status)100000));

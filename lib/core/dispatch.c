@@ -3,8 +3,9 @@
  *
  * The table is built once (pthread_once): every slot first gets the
  * reference kernel, then each ISA the CPU supports overwrites the slots it
- * implements.  TP_ISA=ref|avx2|avx512 caps the ISA (never above what the CPU
- * has).  This file is compiled with baseline flags only.
+ * implements.  TP_ISA=ref|avx2|avx512|neon caps the ISA (never above what the
+ * CPU has; the name of another architecture's ISA gives ref).  This file is
+ * compiled with baseline flags only.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -57,6 +58,12 @@ static tp_isa cpu_best(void)
         return TP_ISA_AVX512;
     return TP_ISA_AVX2;
 }
+#elif defined(__aarch64__)
+/* Advanced SIMD is part of the base AArch64 ISA. */
+static tp_isa cpu_best(void)
+{
+    return TP_ISA_NEON;
+}
 #else
 static tp_isa cpu_best(void)
 {
@@ -67,7 +74,7 @@ static tp_isa cpu_best(void)
 /* The ISA the build can use: what the CPU has, capped by the kernels compiled in. */
 static tp_isa built_best(tp_isa cpu)
 {
-#if defined(TP_HAVE_AVX512)
+#if defined(TP_HAVE_AVX512) || defined(TP_HAVE_NEON)
     return cpu;
 #elif defined(TP_HAVE_AVX2)
     return cpu > TP_ISA_AVX2 ? TP_ISA_AVX2 : cpu;
@@ -77,16 +84,36 @@ static tp_isa built_best(tp_isa cpu)
 #endif
 }
 
-static tp_isa requested_cap(void)
+/* The ISA TP_ISA names, or -1 for no cap (unset, or a name this build
+ * ignores). */
+static int requested_cap(void)
 {
     const char *s = getenv("TP_ISA");
     if (s == NULL || *s == '\0')
-        return TP_ISA_AVX512;
+        return -1;
     if (strcmp(s, "ref") == 0)
         return TP_ISA_REF;
     if (strcmp(s, "avx2") == 0)
         return TP_ISA_AVX2;
-    return TP_ISA_AVX512; /* "avx512", or a name this build ignores */
+    if (strcmp(s, "avx512") == 0)
+        return TP_ISA_AVX512;
+    if (strcmp(s, "neon") == 0)
+        return TP_ISA_NEON;
+    return -1;
+}
+
+/* The ISA to use: the best one isa, capped by the request cap.  The x86
+ * variants are ordered ref < avx2 < avx512; neon stands alone, so a cap
+ * naming the other architecture's ISA selects ref. */
+static tp_isa apply_cap(tp_isa isa, int cap)
+{
+    if (cap < 0)
+        return isa;
+    if (isa == TP_ISA_NEON)
+        return cap == TP_ISA_NEON ? isa : TP_ISA_REF;
+    if (cap == TP_ISA_NEON)
+        return TP_ISA_REF;
+    return (int)isa > cap ? (tp_isa)cap : isa;
 }
 
 static void build_table(void)
@@ -102,15 +129,14 @@ static void build_table(void)
     tpi_install_ref_block(k);
     tpi_install_ref_dot(k);
     tp_isa isa = built_best(cpu_best());
-    tp_isa cap = requested_cap();
-    if (isa > cap)
-        isa = cap;
+    isa = apply_cap(isa, requested_cap());
     k->isa = TP_ISA_REF;
 #if defined(TP_HAVE_AVX2)
     if (isa >= TP_ISA_AVX2) {
         tpi_install_avx2(k);
         tpi_install_avx2_block(k);
         tpi_install_avx2_dot(k);
+        tpi_install_avx2_gemm(k);
         k->isa = TP_ISA_AVX2;
     }
 #endif
@@ -119,7 +145,16 @@ static void build_table(void)
         tpi_install_avx512(k);
         tpi_install_avx512_block(k);
         tpi_install_avx512_dot(k);
+        tpi_install_avx512_gemm(k);
+        tpi_install_avx512_gemv(k);
         k->isa = TP_ISA_AVX512;
+    }
+#endif
+#if defined(TP_HAVE_NEON)
+    if (isa == TP_ISA_NEON) {
+        tpi_install_neon(k);
+        tpi_install_neon_dot(k);
+        k->isa = TP_ISA_NEON;
     }
 #endif
 }

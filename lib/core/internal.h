@@ -116,6 +116,88 @@ typedef void (*tpi_blk_dot_fn)(const struct tpi_blk *ka, const uint8_t *sa, cons
                                float tsa, const struct tpi_blk *kb, const uint8_t *sb,
                                const void *eb, float tsb, size_t n, tp_acc *acc, unsigned *flags);
 
+
+/* ------------------------------------------------------------ GEMM / GEMV
+ * lib/core/gemm.c checks the arguments and describes each operand as a set
+ * of vectors along k (rows of op(A) or op(W), columns of op(B), the vector x)
+ * and the output; kernels compute tiles of exact dot products and hand each
+ * exact result to tpi_mm_put_acc or tpi_mm_put_f64, which apply alpha and
+ * beta, round once and store. */
+
+/* Per-vector metadata of a packed operand (16 bytes, host byte order, at a
+ * 64-byte aligned offset of the buffer).  For E8M0-scaled block formats smin/smax are
+ * the smallest and largest scale codes of the vector's blocks; `special` is
+ * nonzero if the vector holds a NaN scale or a NaN/Inf element code. */
+typedef struct tpi_vmeta {
+    int16_t smin, smax;
+    uint8_t special;
+    uint8_t pad[11];
+} tpi_vmeta;
+
+typedef struct tpi_vecs {
+    int is_block;
+    const tpi_fmt *f;          /* element operand: parameters of its format */
+    int fidx;                  /* element operand: built-in index, or -1 */
+    size_t size;               /* element operand: bytes per code */
+    const struct tpi_blk *kb;  /* block operand */
+    const uint8_t *data;       /* vector 0, element 0 */
+    const uint8_t *scales;     /* block operand: scales of vector 0 (NULL for ggml) */
+    float ts;                  /* NVFP4 tensor scale */
+    size_t vstride;            /* element operand: elements between vectors */
+    size_t kstride;            /* element operand: elements between k and k + 1 */
+    size_t vbytes, sbytes;     /* block operand: bytes between vectors (elements, scales) */
+    const tpi_vmeta *meta;     /* packed operand: one per vector, else NULL */
+} tpi_vecs;
+
+typedef struct tpi_mm {
+    tpi_vecs a, b;             /* m vectors and n vectors of k values (GEMV: b is x, n = 1) */
+    size_t m, n, k;
+    double alpha, beta;
+    const tpi_fmt *cf;         /* output format */
+    size_t csize;              /* bytes per output code */
+    uint8_t *c;                /* output (0, 0) */
+    size_t c_is, c_js;         /* elements between (i, j) and (i + 1, j) / (i, j + 1) */
+    tp_round rnd;
+    tp_overflow ovf;           /* resolved */
+    const tp_sr *sr;
+    tp_mode mode;
+} tpi_mm;
+
+/* Scratch of one thread: grown on demand, kept between calls. */
+typedef struct tpi_ws {
+    void *p;
+    size_t cap;
+} tpi_ws;
+/* A pointer to at least `bytes` bytes of ws (64-byte aligned), or NULL. */
+TPI_HIDDEN void *tpi_ws_get(tpi_ws *ws, size_t bytes);
+
+/* Vector v of an operand: element codes / block elements / block scales. */
+static inline const uint8_t *tpi_vec_data(const tpi_vecs *x, size_t v)
+{
+    return x->is_block ? x->data + v * x->vbytes : x->data + v * x->vstride * x->size;
+}
+static inline const uint8_t *tpi_vec_scales(const tpi_vecs *x, size_t v)
+{
+    return x->scales != NULL ? x->scales + v * x->sbytes : NULL;
+}
+
+/* Stores output (i, j) from the exact dot product S in acc (acc is
+ * clobbered). */
+TPI_HIDDEN void tpi_mm_put_acc(const tpi_mm *mm, size_t i, size_t j, tp_acc *acc,
+                               unsigned *flags);
+/* Stores output (i, j) from an exact dot product S = s that is finite and
+ * nonzero (a kernel that finds S zero or not finite must use the generic
+ * path, which knows the sign of zero and the special values). */
+TPI_HIDDEN void tpi_mm_put_f64(const tpi_mm *mm, size_t i, size_t j, double s, unsigned *flags);
+/* The generic exact tile: every output by the dot kernels (any operands). */
+TPI_HIDDEN void tpi_mm_generic(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t j1,
+                               tpi_ws *ws, unsigned *flags);
+
+/* A fast tile kernel: returns 1 after computing the tile [i0,i1) x [j0,j1),
+ * or 0 (having written nothing) if it does not handle these operands. */
+typedef int (*tpi_mm_fn)(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t j1,
+                         tpi_ws *ws, unsigned *flags);
+
 /* The dispatch table: every slot is always valid. */
 typedef struct tpi_kernels {
     tp_isa isa;
@@ -127,6 +209,8 @@ typedef struct tpi_kernels {
     tpi_blk_dequant_fn blk_dequant[TP_BLOCK_FORMAT_COUNT];
     tpi_dot_fn dot[TP_FORMAT_COUNT][TP_FORMAT_COUNT];
     tpi_blk_dot_fn blk_dot;
+    tpi_mm_fn gemm;   /* exact GEMM tiles (NULL: generic only) */
+    tpi_mm_fn gemv;   /* exact GEMV rows, n = 1 (NULL: generic only) */
     tpi_fmt fmt[TP_FORMAT_COUNT]; /* the parameters of every built-in format */
 } tpi_kernels;
 
@@ -142,5 +226,10 @@ TPI_HIDDEN void tpi_install_avx2_block(tpi_kernels *k);
 TPI_HIDDEN void tpi_install_avx512_block(tpi_kernels *k);
 TPI_HIDDEN void tpi_install_avx2_dot(tpi_kernels *k);
 TPI_HIDDEN void tpi_install_avx512_dot(tpi_kernels *k);
+TPI_HIDDEN void tpi_install_avx2_gemm(tpi_kernels *k);   /* lib/x86/avx2/gemm_avx2.c */
+TPI_HIDDEN void tpi_install_avx512_gemm(tpi_kernels *k); /* lib/x86/avx512/gemm_avx512.c */
+TPI_HIDDEN void tpi_install_avx512_gemv(tpi_kernels *k); /* lib/x86/avx512/gemv_avx512.c */
+TPI_HIDDEN void tpi_install_neon(tpi_kernels *k);        /* lib/arm/neon/codec_neon.c */
+TPI_HIDDEN void tpi_install_neon_dot(tpi_kernels *k);    /* lib/arm/neon/dot_neon.c */
 
 #endif /* TP_INTERNAL_H */

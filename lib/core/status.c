@@ -19,7 +19,9 @@ const char *tp_status_string(tp_status s)
     case TP_ERR_ARG: return "argument out of range";
     case TP_ERR_NAME: return "unknown name";
     case TP_ERR_RANGE: return "term outside the accumulator's window";
-    case TP_ERR_DATA: return "malformed serialized data";
+    case TP_ERR_DATA: return "malformed serialized or packed data";
+    case TP_ERR_NOMEM: return "out of memory or threads";
+    case TP_ERR_MISMATCH: return "packed operand does not match the call";
     }
     return "unknown status";
 }

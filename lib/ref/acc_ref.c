@@ -502,6 +502,39 @@ void tpi_ref_acc_negate(tp_acc *a)
     a->w[W_STATE] = ns;
 }
 
+/* a = a * m * 2^e exactly, for m < 2^53: the special and zero state is
+ * kept (a positive factor changes no term's class or sign).  The caller
+ * guarantees every scaled digit stays inside the window (the products of
+ * lib/core/gemm.c: |a| < 2^400 with its lowest bit above 2^-400, and
+ * 2^-1126 <= m 2^e < 2^1024). */
+void tpi_acc_scale(tp_acc *a, uint64_t m, int e)
+{
+    int64_t d[TPI_ND];
+    copy_normalised(a, d);
+    int neg = d[TPI_ND - 1] < 0;
+    if (neg) { /* the magnitude, normalised the same way */
+        int64_t carry = 0;
+        for (int i = 0; i < TPI_ND - 1; i++) {
+            int64_t v = -d[i] + carry;
+            int64_t low = (int64_t)((uint64_t)v & 0xFFFFFFFFu);
+            carry = (v - low) / INT64_C(4294967296);
+            d[i] = low;
+        }
+        d[TPI_ND - 1] = -d[TPI_ND - 1] + carry;
+    }
+    uint64_t st = a->w[W_STATE];
+    memset(a->w, 0, TPI_ND * sizeof a->w[0]);
+    a->w[W_CNT] = 0;
+    for (int i = 0; i < TPI_ND; i++) {
+        if (d[i] == 0)
+            continue;
+        uint64_t hi, lo;
+        tpi_mul64((uint64_t)d[i], m, &hi, &lo); /* < 2^(32+53) (top digit: small) */
+        tpi_acc_add_wide(a, neg, hi, lo, 32 * i + TPI_E0 + e);
+    }
+    a->w[W_STATE] = st;
+}
+
 /* Bits pos .. pos+63 of a nonnegative normalised digit vector. */
 static uint64_t dig(const int64_t *d, int k)
 {

@@ -61,6 +61,7 @@ TPI_HIDDEN void tpi_ref_acc_add_val(tp_acc *a, const tpi_val *v);
 TPI_HIDDEN void tpi_ref_acc_add_prod_val(tp_acc *a, const tpi_val *x, const tpi_val *y);
 TPI_HIDDEN void tpi_ref_acc_merge(tp_acc *dst, const tp_acc *src);
 TPI_HIDDEN void tpi_ref_acc_negate(tp_acc *a);
+TPI_HIDDEN void tpi_acc_scale(tp_acc *a, uint64_t m, int e);
 TPI_HIDDEN uint64_t tpi_ref_acc_round(const tp_acc *a, const tpi_fmt *p, tp_round rnd,
                                       tp_overflow ovf, uint32_t rbits, unsigned *flags);
 TPI_HIDDEN void tpi_ref_acc_serialize(const tp_acc *a, uint8_t *buf);
