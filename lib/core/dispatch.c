@@ -147,6 +147,7 @@ static void build_table(void)
         tpi_install_avx512_dot(k);
         tpi_install_avx512_gemm(k);
         tpi_install_avx512_gemv(k);
+        tpi_install_avx512_fast(k);
         k->isa = TP_ISA_AVX512;
     }
 #endif

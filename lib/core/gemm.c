@@ -583,7 +583,12 @@ static void fast_one(const tpi_mm *mm, size_t i, size_t j, unsigned *flags)
     for (int w = 8; w >= 1; w /= 2)
         for (int l = 0; l < w; l++)
             lane[l] = lane[l] + lane[l + w];
-    double t = mm->alpha * (double)lane[0];
+    tpi_mm_put_fast(mm, i, j, lane[0], flags);
+}
+
+void tpi_mm_put_fast(const tpi_mm *mm, size_t i, size_t j, float s, unsigned *flags)
+{
+    double t = mm->alpha * (double)s;
     size_t ci = c_index(mm, i, j);
     if (mm->beta != 0) {
         unsigned dummy = 0;
@@ -602,6 +607,9 @@ static void run_tile(const call *cl, size_t i0, size_t i1, size_t j0, size_t j1,
     if (i0 >= i1 || j0 >= j1)
         return;
     if (mm->mode == TP_MODE_FAST) {
+        tpi_mm_fn ff = tpi_kernels_get()->fast;
+        if (ff != NULL && ff(mm, i0, i1, j0, j1, ws, flags))
+            return;
         for (size_t j = j0; j < j1; j++)
             for (size_t i = i0; i < i1; i++)
                 fast_one(mm, i, j, flags);

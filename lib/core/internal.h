@@ -189,6 +189,9 @@ TPI_HIDDEN void tpi_mm_put_acc(const tpi_mm *mm, size_t i, size_t j, tp_acc *acc
  * nonzero (a kernel that finds S zero or not finite must use the generic
  * path, which knows the sign of zero and the special values). */
 TPI_HIDDEN void tpi_mm_put_f64(const tpi_mm *mm, size_t i, size_t j, double s, unsigned *flags);
+/* Stores output (i, j) of TP_MODE_FAST from the reduced binary32 lane sum
+ * s: alpha and beta in binary64, then one encode (doc/gemm.md). */
+TPI_HIDDEN void tpi_mm_put_fast(const tpi_mm *mm, size_t i, size_t j, float s, unsigned *flags);
 /* The generic exact tile: every output by the dot kernels (any operands). */
 TPI_HIDDEN void tpi_mm_generic(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t j1,
                                tpi_ws *ws, unsigned *flags);
@@ -211,6 +214,7 @@ typedef struct tpi_kernels {
     tpi_blk_dot_fn blk_dot;
     tpi_mm_fn gemm;   /* exact GEMM tiles (NULL: generic only) */
     tpi_mm_fn gemv;   /* exact GEMV rows, n = 1 (NULL: generic only) */
+    tpi_mm_fn fast;   /* TP_MODE_FAST tiles, GEMM and GEMV (NULL: generic only) */
     tpi_fmt fmt[TP_FORMAT_COUNT]; /* the parameters of every built-in format */
 } tpi_kernels;
 
@@ -229,6 +233,7 @@ TPI_HIDDEN void tpi_install_avx512_dot(tpi_kernels *k);
 TPI_HIDDEN void tpi_install_avx2_gemm(tpi_kernels *k);   /* lib/x86/avx2/gemm_avx2.c */
 TPI_HIDDEN void tpi_install_avx512_gemm(tpi_kernels *k); /* lib/x86/avx512/gemm_avx512.c */
 TPI_HIDDEN void tpi_install_avx512_gemv(tpi_kernels *k); /* lib/x86/avx512/gemv_avx512.c */
+TPI_HIDDEN void tpi_install_avx512_fast(tpi_kernels *k); /* lib/x86/avx512/fast_avx512.c */
 TPI_HIDDEN void tpi_install_neon(tpi_kernels *k);        /* lib/arm/neon/codec_neon.c */
 TPI_HIDDEN void tpi_install_neon_dot(tpi_kernels *k);    /* lib/arm/neon/dot_neon.c */
 
