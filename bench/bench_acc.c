@@ -10,11 +10,14 @@
  * for data whose exact sum is known (each value and its negation, plus a
  * known remainder) the rounded result must be exactly that value.
  *
- * Usage: bench_acc [DIST...], DIST one of uniform (default: x uniform in
- * (-1, 1)), pos ([0, 1)), wide (|x| = e^(30u) u', 2^-26 .. 2^43, random
- * signs: one AND/OR exponent range spans everything, the grouped path),
- * span4 ([-4, 4): values on both sides of 2.0, the same), or all.
+ * Usage: bench_acc [--reps R] [--json FILE] [--quick] [DIST...], DIST one
+ * of uniform (default: x uniform in (-1, 1)), pos ([0, 1)), wide (|x| =
+ * e^(30u) u', 2^-26 .. 2^43, random signs: one AND/OR exponent range spans
+ * everything, the grouped path), span4 ([-4, 4): values on both sides of
+ * 2.0, the same), or all.  --reps R: samples per size (default 9); --json
+ * FILE: the results as JSON; --quick: 3 samples of >= 5 ms, N = 1e5 and 1e6.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,24 @@
 #include <time.h>
 
 #include "truepoint.h"
+#include "bench_util.h"
+
+#define MAX_REPS 1001
+#define MAX_RESULTS 16
+
+/* The settings (--reps, --quick) and the results for --json. */
+static int g_reps = 9;
+static double g_secs = 0.02;
+static size_t g_sizes[2] = {100000, 10000000};
+
+typedef struct result {
+    const char *dist;
+    size_t n;
+    int verified;
+    double plain_ns, exact_ns, r_med, r_min, r_max;
+} result;
+static result g_res[MAX_RESULTS];
+static int g_nres;
 
 static double now(void)
 {
@@ -60,7 +81,7 @@ static void exact(const double *x, size_t n)
     sink_u = c;
 }
 
-/* Seconds per call of fn, over >= 20 ms. */
+/* Seconds per call of fn, over >= g_secs (20 ms by default). */
 static double sample(void (*fn)(const double *, size_t), const double *x, size_t n)
 {
     int reps = 0;
@@ -69,7 +90,7 @@ static double sample(void (*fn)(const double *, size_t), const double *x, size_t
         fn(x, n);
         reps++;
         t = now();
-    } while (t - t0 < 0.02);
+    } while (t - t0 < g_secs);
     return (t - t0) / reps;
 }
 
@@ -135,31 +156,121 @@ static const char *const dist_names[] = {"uniform", "pos", "wide", "span4"};
 
 static int run_dist(int dist);
 
+static void usage(void)
+{
+    fprintf(stderr, "usage: bench_acc [--reps R] [--json FILE] [--quick] "
+                    "[uniform|pos|wide|span4|all]...\n");
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static int write_json(const char *path)
+{
+    char cpu[256];
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        perror(path);
+        return 1;
+    }
+    bench_cpu_model(cpu, sizeof cpu);
+    fprintf(f, "{\n  \"bench\": \"bench_acc\",\n  \"version\": ");
+    json_str(f, tp_version_string());
+    fprintf(f, ",\n  \"isa\": ");
+    json_str(f, tp_isa_name(tp_active_isa()));
+    fprintf(f, ",\n  \"cpu\": ");
+    json_str(f, cpu);
+    fprintf(f, ",\n  \"reps\": %d,\n  \"sample_s\": %g,\n  \"peer\": \"plain ordered double "
+               "loop\",\n  \"ratio_is\": \"exact_time/peer_time\",\n  \"cases\": [\n",
+            g_reps, g_secs);
+    for (int i = 0; i < g_nres; i++) {
+        const result *r = &g_res[i];
+        fprintf(f, "    {\"name\": \"sum f64 %s\", \"dist\": \"%s\", \"n\": %zu, "
+                   "\"verified\": %s",
+                r->dist, r->dist, r->n, r->verified ? "true" : "false");
+        if (r->verified)
+            fprintf(f, ", \"peer_ns_per_elem\": %.5g, \"exact_ns_per_elem\": %.5g, \"ratio\": "
+                       "{\"median\": %.5g, \"min\": %.5g, \"max\": %.5g}",
+                    r->plain_ns, r->exact_ns, r->r_med, r->r_min, r->r_max);
+        fprintf(f, "}%s\n", i + 1 < g_nres ? "," : "");
+    }
+    fprintf(f, "  ]\n}\n");
+    if (fclose(f) != 0) {
+        perror(path);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    int rc = 0, ran = 0;
+    int rc = 0, nd = 0, quick = 0;
+    int dists[64];
+    const char *json = NULL;
+    /* The common options go through bench_options; the rest are DISTs. */
+    char **opt = malloc(sizeof(char *) * (size_t)(argc + 1));
+    int nopt = 1;
+    if (opt == NULL)
+        return 1;
+    opt[0] = argv[0];
     for (int i = 1; i < argc; i++) {
-        int found = 0;
-        for (int d = 0; d < 4; d++)
-            if (strcmp(argv[i], dist_names[d]) == 0 || strcmp(argv[i], "all") == 0) {
-                rc |= run_dist(d);
-                found = 1;
-            }
-        if (!found) {
-            fprintf(stderr, "usage: bench_acc [uniform|pos|wide|span4|all]...\n");
+        if ((strcmp(argv[i], "--reps") == 0 || strcmp(argv[i], "--json") == 0) && i + 1 < argc) {
+            opt[nopt++] = argv[i];
+            opt[nopt++] = argv[++i];
+        } else if (strcmp(argv[i], "--quick") == 0) {
+            opt[nopt++] = argv[i];
+            quick = 1;
+        } else if (argv[i][0] == '-') {
+            usage();
+            free(opt);
             return 2;
+        } else {
+            int found = 0;
+            for (int d = 0; d < 4; d++)
+                if ((strcmp(argv[i], dist_names[d]) == 0 || strcmp(argv[i], "all") == 0) &&
+                    nd < 64) {
+                    dists[nd++] = d;
+                    found = 1;
+                }
+            if (!found) {
+                usage();
+                free(opt);
+                return 2;
+            }
         }
-        ran = 1;
     }
-    if (!ran)
-        rc = run_dist(0);
+    opt[nopt] = NULL;
+    int ok = bench_options(nopt, opt, &g_reps, &g_secs, &json);
+    free(opt);
+    if (!ok)
+        return 2;
+    if (g_reps < 1 || g_reps > MAX_REPS) {
+        fprintf(stderr, "bench_acc: --reps must be 1 to %d\n", MAX_REPS);
+        return 2;
+    }
+    if (quick)
+        g_sizes[1] = 1000000;
+    if (nd == 0)
+        dists[nd++] = 0;
+    for (int i = 0; i < nd; i++)
+        rc |= run_dist(dists[i]);
+    if (json != NULL)
+        rc |= write_json(json);
     return rc;
 }
 
 static int run_dist(int dist)
 {
-    static const size_t sizes[] = {100000, 10000000};
-    enum { REPS = 9 };
+    const size_t *sizes = g_sizes;
+    const int reps = g_reps;
     printf("# bench_acc: libtruepoint %s, isa %s, compiler %s\n", tp_version_string(),
            tp_isa_name(tp_active_isa()),
 #if defined(__clang__)
@@ -171,15 +282,22 @@ static int run_dist(int dist)
 #endif
     );
     printf("# exact sum of binary64 (tp_acc_add_f64_array + round) vs plain ordered double loop\n");
-    printf("# data: %s; %d interleaved samples, median of paired ratios [min..max]\n",
-           dist_names[dist], REPS);
+    printf("# data: %s; %d interleaved samples of >= %.0f ms, median of paired ratios "
+           "[min..max]\n",
+           dist_names[dist], reps, g_secs * 1e3);
     printf("%10s %14s %14s %8s %16s\n", "N", "plain ns/elt", "exact ns/elt", "ratio", "[min..max]");
     int rc = 0;
-    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    for (size_t k = 0; k < sizeof g_sizes / sizeof g_sizes[0]; k++) {
         size_t n = sizes[k];
         double *x = malloc(n * sizeof *x);
+        result *res = g_nres < MAX_RESULTS ? &g_res[g_nres++] : NULL;
         if (x == NULL)
             return 1;
+        if (res != NULL) {
+            memset(res, 0, sizeof *res);
+            res->dist = dist_names[dist];
+            res->n = n;
+        }
         for (size_t i = 0; i < n; i++)
             x[i] = gen(dist);
         if (verify(x, n) != 0) {
@@ -188,19 +306,34 @@ static int run_dist(int dist)
             free(x);
             continue;
         }
-        double tp[REPS], te[REPS], ratio[REPS];
-        for (int r = 0; r < REPS; r++) {
+        double *tp = malloc(3 * sizeof(double) * (size_t)reps);
+        if (tp == NULL) {
+            free(x);
+            return 1;
+        }
+        double *te = tp + reps, *ratio = te + reps;
+        for (int r = 0; r < reps; r++) {
             double p0 = sample(plain, x, n);
             te[r] = sample(exact, x, n);
             double p1 = sample(plain, x, n);
             tp[r] = (p0 + p1) / 2;
             ratio[r] = te[r] / tp[r];
         }
-        qsort(tp, REPS, sizeof tp[0], cmp_d);
-        qsort(te, REPS, sizeof te[0], cmp_d);
-        qsort(ratio, REPS, sizeof ratio[0], cmp_d);
-        printf("%10zu %14.3f %14.3f %8.2f     [%.2f..%.2f]\n", n, 1e9 * tp[REPS / 2] / (double)n,
-               1e9 * te[REPS / 2] / (double)n, ratio[REPS / 2], ratio[0], ratio[REPS - 1]);
+        qsort(tp, (size_t)reps, sizeof tp[0], cmp_d);
+        qsort(te, (size_t)reps, sizeof te[0], cmp_d);
+        qsort(ratio, (size_t)reps, sizeof ratio[0], cmp_d);
+        printf("%10zu %14.3f %14.3f %8.2f     [%.2f..%.2f]\n", n, 1e9 * tp[reps / 2] / (double)n,
+               1e9 * te[reps / 2] / (double)n, ratio[reps / 2], ratio[0], ratio[reps - 1]);
+        fflush(stdout);
+        if (res != NULL) {
+            res->verified = 1;
+            res->plain_ns = 1e9 * tp[reps / 2] / (double)n;
+            res->exact_ns = 1e9 * te[reps / 2] / (double)n;
+            res->r_med = ratio[reps / 2];
+            res->r_min = ratio[0];
+            res->r_max = ratio[reps - 1];
+        }
+        free(tp);
         free(x);
     }
     return rc;

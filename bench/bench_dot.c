@@ -6,7 +6,10 @@
  * path (element-by-element tp_acc_add_prod_f64 on the exact binary64
  * values); a wrong kernel reports no number.
  *
- * Usage: bench_dot [reps]   (default 11; 0 verifies only)
+ * Usage: bench_dot [--reps R] [--json FILE] [--quick] [reps]
+ *   reps, --reps R  repetitions (default 11; 0 verifies only)
+ *   --json FILE     the results as JSON
+ *   --quick         3 repetitions, n = 1e5 only
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -16,6 +19,7 @@
 #include <time.h>
 
 #include "truepoint.h"
+#include "bench_util.h"
 
 #if defined(TP_BENCH_OPENBLAS)
 #include <cblas.h>
@@ -70,6 +74,17 @@ typedef struct bcase {
 
 static volatile double sink;
 
+/* The results for --json. */
+#define MAX_RESULTS 32
+typedef struct result {
+    const char *name;
+    size_t n;
+    int verified, timed;
+    double exact_ns, peer_ns, r_med, r_min, r_max;
+} result;
+static result g_res[MAX_RESULTS];
+static int g_nres;
+
 static uint64_t run_exact(const bcase *c)
 {
     uint64_t r = 0;
@@ -105,7 +120,15 @@ static int verify(const bcase *c)
 
 static void bench(const bcase *c, int reps)
 {
-    if (!verify(c) || reps == 0)
+    result *res = g_nres < MAX_RESULTS ? &g_res[g_nres++] : NULL;
+    int ok = verify(c);
+    if (res != NULL) {
+        memset(res, 0, sizeof *res);
+        res->name = c->name;
+        res->n = c->n;
+        res->verified = ok;
+    }
+    if (!ok || reps == 0)
         return;
     /* inner repetitions: about 2 ms per sample */
     int inner = c->n >= 1000000 ? 1 : (int)(2000000 / c->n) + 1;
@@ -126,6 +149,14 @@ static void bench(const bcase *c, int reps)
         ratio[r] = te[r] / tb[r];
     }
     double me = median(te, reps), mb = median(tb, reps), mr = median(ratio, reps);
+    if (res != NULL) {
+        res->timed = 1;
+        res->exact_ns = 1e9 * me / (double)c->n;
+        res->peer_ns = 1e9 * mb / (double)c->n;
+        res->r_med = mr;
+        res->r_min = ratio[0];
+        res->r_max = ratio[reps - 1];
+    }
 #if defined(TP_BENCH_OPENBLAS)
     printf("%-24s n=%-9zu exact %8.3f ns/elem   sdot %8.3f ns/elem   ratio %5.2f\n", c->name,
            c->n, 1e9 * me / (double)c->n, 1e9 * mb / (double)c->n, mr);
@@ -135,14 +166,107 @@ static void bench(const bcase *c, int reps)
     printf("%-24s n=%-9zu exact %8.3f ns/elem   (no OpenBLAS)\n", c->name, c->n,
            1e9 * me / (double)c->n);
 #endif
+    fflush(stdout);
     free(te);
     free(tb);
     free(ratio);
 }
 
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static int write_json(const char *path, int reps)
+{
+    char cpu[256];
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        perror(path);
+        return 1;
+    }
+    bench_cpu_model(cpu, sizeof cpu);
+    fprintf(f, "{\n  \"bench\": \"bench_dot\",\n  \"version\": ");
+    json_str(f, tp_version_string());
+    fprintf(f, ",\n  \"isa\": ");
+    json_str(f, tp_isa_name(tp_active_isa()));
+    fprintf(f, ",\n  \"cpu\": ");
+    json_str(f, cpu);
+#if defined(TP_BENCH_OPENBLAS)
+    fprintf(f, ",\n  \"peer\": \"OpenBLAS cblas_sdot, 1 thread, binary32\"");
+#else
+    fprintf(f, ",\n  \"peer\": null");
+#endif
+    fprintf(f, ",\n  \"reps\": %d,\n  \"ratio_is\": \"exact_time/peer_time\",\n  \"cases\": [\n",
+            reps);
+    for (int i = 0; i < g_nres; i++) {
+        const result *r = &g_res[i];
+        fprintf(f, "    {\"name\": ");
+        json_str(f, r->name);
+        fprintf(f, ", \"n\": %zu, \"verified\": %s", r->n, r->verified ? "true" : "false");
+        if (r->timed) {
+            fprintf(f, ", \"exact_ns_per_elem\": %.5g", r->exact_ns);
+#if defined(TP_BENCH_OPENBLAS)
+            fprintf(f, ", \"peer_ns_per_elem\": %.5g, \"ratio\": {\"median\": %.5g, \"min\": "
+                       "%.5g, \"max\": %.5g}",
+                    r->peer_ns, r->r_med, r->r_min, r->r_max);
+#endif
+        }
+        fprintf(f, "}%s\n", i + 1 < g_nres ? "," : "");
+    }
+    fprintf(f, "  ]\n}\n");
+    if (fclose(f) != 0) {
+        perror(path);
+        return 1;
+    }
+    return 0;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: bench_dot [--reps R] [--json FILE] [--quick] [reps]\n");
+}
+
 int main(int argc, char **argv)
 {
-    int reps = argc > 1 ? atoi(argv[1]) : 11;
+    int reps = 11, quick = 0, nopt = 1;
+    double secs = 0; /* unused: each sample repeats a case for about 2 ms */
+    const char *json = NULL;
+    /* The common options go through bench_options; a bare number is reps. */
+    char **opt = malloc(sizeof(char *) * (size_t)(argc + 1));
+    if (opt == NULL)
+        return 1;
+    opt[0] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--reps") == 0 || strcmp(argv[i], "--json") == 0) && i + 1 < argc) {
+            opt[nopt++] = argv[i];
+            opt[nopt++] = argv[++i];
+        } else if (strcmp(argv[i], "--quick") == 0) {
+            opt[nopt++] = argv[i];
+            quick = 1;
+        } else if (argv[i][0] >= '0' && argv[i][0] <= '9') {
+            reps = atoi(argv[i]);
+        } else {
+            usage();
+            free(opt);
+            return 2;
+        }
+    }
+    opt[nopt] = NULL;
+    int ok = bench_options(nopt, opt, &reps, &secs, &json);
+    free(opt);
+    if (!ok)
+        return 2;
+    if (reps < 0 || reps > 1001) {
+        fprintf(stderr, "bench_dot: reps must be 0 to 1001\n");
+        return 2;
+    }
 #if defined(TP_BENCH_OPENBLAS)
     openblas_set_num_threads(1);
     printf("# bench_dot: libtruepoint %s, kernels %s, vs OpenBLAS cblas_sdot (1 thread)\n",
@@ -159,7 +283,8 @@ int main(int argc, char **argv)
 #endif
            reps);
     static const size_t sizes[] = {100000, 10000000};
-    size_t nmax = 10000000;
+    int nsizes = quick ? 1 : 2;
+    size_t nmax = quick ? 100000 : 10000000;
     float *fa = malloc(nmax * 4), *fb = malloc(nmax * 4);
     double *xa = malloc(nmax * 8), *xb = malloc(nmax * 8);
     uint8_t *ca = malloc(nmax), *cb = malloc(nmax);
@@ -172,7 +297,7 @@ int main(int argc, char **argv)
         ra[i] = unif();
         rb[i] = unif();
     }
-    for (int si = 0; si < 2; si++) {
+    for (int si = 0; si < nsizes; si++) {
         size_t n = sizes[si];
         bcase c;
         /* binary32 x binary32 */
@@ -273,5 +398,11 @@ int main(int argc, char **argv)
     free(rb);
     free(sa);
     free(sb);
-    return 0;
+    int rc = 0;
+    for (int i = 0; i < g_nres; i++)
+        if (!g_res[i].verified)
+            rc = 1;
+    if (json != NULL)
+        rc |= write_json(json, reps);
+    return rc;
 }

@@ -7,7 +7,6 @@
 
 #include "cli.h"
 
-extern const cli_command cli_cmd_sum;
 
 /* The state of `sum` over its input lines. */
 typedef struct sum_ctx {

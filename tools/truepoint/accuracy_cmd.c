@@ -30,7 +30,6 @@
 #include "cli.h"
 #include "tensor_io.h"
 
-extern const cli_command cli_cmd_accuracy;
 
 #define ACC_MAX_K ((size_t)1 << 20)
 #define ACC_MAX_SAMPLES ((uint64_t)1 << 24)

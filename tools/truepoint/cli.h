@@ -56,6 +56,24 @@ extern const cli_command cli_cmd_demo;
 /* Defined in block_cmd.c. */
 extern const cli_command cli_cmd_quantize;
 extern const cli_command cli_cmd_dequantize;
+/* Defined in acc_cmd.c, dot_cmd.c, gemm_cmd.c, accuracy_cmd.c, bench_cmd.c. */
+extern const cli_command cli_cmd_sum;
+extern const cli_command cli_cmd_dot;
+extern const cli_command cli_cmd_gemm;
+extern const cli_command cli_cmd_accuracy;
+extern const cli_command cli_cmd_bench;
+
+/* The benchmark programs (bench_cmd.c; also used by demo.c).  Finds program
+ * `prog` (bench/ beside the executable, TP_BENCH_DIR, or the installed
+ * directory) into path, else returns nonzero with the places tried in why. */
+int cli_bench_find(const char *prog, char *path, size_t size, char *why, size_t why_size);
+/* Runs argv (quiet: its stdout discarded); returns its exit status, 128 + N
+ * for signal N, or -1 if it could not be started. */
+int cli_bench_run(char *const argv[], int quiet);
+/* The whole contents of a file (malloc'ed, NUL-terminated), or NULL. */
+char *cli_bench_slurp(const char *path);
+/* The number under `key` of the JSON case named `name`; 0 on success. */
+int cli_bench_case_num(const char *json, const char *name, const char *key, double *out);
 
 /* Prints `truepoint CMD --help` text to `fp`. */
 void cli_print_command_help(FILE *fp, const cli_command *c);

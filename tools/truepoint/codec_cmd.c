@@ -47,10 +47,18 @@ static void nan_text(const tp_format_desc *d, const tp_format_limits *lim, char 
     }
 }
 
-void cli_print_format_table(FILE *fp)
+/* The format table; `md` selects a markdown table (doc/formats.md). */
+static void print_table(FILE *fp, int md)
 {
-    fprintf(fp, "%-12s %4s %-10s %5s %-23s %-23s %-4s %-9s %-3s %s\n", "name", "bits", "layout",
-            "bias", "max_finite", "min_subnormal", "inf", "nan", "-0", "overflow");
+    const char *row = md ? "| %s | %u | %s | %s | %s | %s | %s | %s | %s | %s |\n"
+                         : "%-12s %4u %-10s %5s %-23s %-23s %-4s %-9s %-3s %s\n";
+    if (md)
+        fputs("| name | bits | layout | bias | max_finite | min_subnormal | inf | nan | -0 | overflow |\n"
+              "|---|---:|---|---:|---:|---:|---|---|---|---|\n",
+              fp);
+    else
+        fprintf(fp, "%-12s %4s %-10s %5s %-23s %-23s %-4s %-9s %-3s %s\n", "name", "bits",
+                "layout", "bias", "max_finite", "min_subnormal", "inf", "nan", "-0", "overflow");
     for (int f = 0; f < TP_FORMAT_COUNT; f++) {
         const tp_format_desc *d = tp_format_get((tp_format)f);
         tp_format_limits lim;
@@ -64,8 +72,7 @@ void cli_print_format_table(FILE *fp)
         else
             snprintf(bias, sizeof bias, "-");
         nan_text(d, &lim, nan, sizeof nan);
-        fprintf(fp, "%-12s %4u %-10s %5s %-23s %-23s %-4s %-9s %-3s %s\n",
-                d->name ? d->name : "?", (unsigned)d->bits, layout, bias,
+        fprintf(fp, row, d->name ? d->name : "?", (unsigned)d->bits, layout, bias,
                 cli_shortest_f64(lim.max_finite, maxf, sizeof maxf),
                 cli_shortest_f64(lim.min_subnormal, mins, sizeof mins),
                 lim.has_inf ? "ieee" : "none", nan, lim.has_neg_zero ? "yes" : "no",
@@ -73,18 +80,24 @@ void cli_print_format_table(FILE *fp)
     }
 }
 
+void cli_print_format_table(FILE *fp)
+{
+    print_table(fp, 0);
+}
+
 static int run_formats(int argc, char **argv)
 {
-    if (argc > 1)
+    int md = argc == 2 && strcmp(argv[1], "--markdown") == 0;
+    if (argc > 1 && !md)
         return cli_usage_error(&cli_cmd_formats, "unexpected argument '%s'", argv[1]);
-    cli_print_format_table(stdout);
+    print_table(stdout, md);
     return cli_finish_stdout();
 }
 
 const cli_command cli_cmd_formats = {
     "formats",
     run_formats,
-    "formats",
+    "formats [--markdown]",
     "list the built-in formats and their limits",
     "Prints one line per built-in format, after a header line, generated from the\n"
     "library's format table.  Columns (separated by blanks, no blanks inside):\n"
@@ -101,7 +114,9 @@ const cli_command cli_cmd_formats = {
     "  -0             'yes' if the format has a negative zero\n"
     "  overflow       the default overflow policy of encode: sat or nonsat\n"
     "\n"
+    "\n"
     "Options:\n"
+    "  --markdown  print the table as markdown (the table of doc/formats.md)\n"
     "  -h, --help  print this help\n",
 };
 

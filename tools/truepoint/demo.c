@@ -5,14 +5,22 @@
  * Every expected value comes from the oracle; the library under test is only
  * ever compared, never trusted.  Both the array entry points (which the SIMD
  * kernels serve) and single-element calls (for per-element flags) are checked.
+ *
+ * Then the headlines of the two reports: accuracy (a small fixed-seed run of
+ * the accuracy command) and speed (a quick GEMV run of bench_gemm, when the
+ * benchmark programs are there).
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "oracle.h"
+
 
 #define DEMO_DEFAULT_COUNT 10000u
 #define DEMO_MAX_COUNT 100000000u
@@ -455,6 +463,174 @@ static void end_section(demo_ctx *ctx, int width)
     ctx->bad = 0;
 }
 
+/* ------------------------------------------------------------ headlines */
+
+#define HL_K "4096"
+#define HL_SAMPLES "512"
+
+/* Field `col` of a CSV line (no quoting: the accuracy CSV has none) into
+ * buf; -1 if the line is shorter. */
+static int csv_field(const char *line, int col, char *buf, size_t size)
+{
+    const char *p = line;
+    for (int i = 0; i < col; i++) {
+        p = strchr(p, ',');
+        if (p == NULL)
+            return -1;
+        p++;
+    }
+    size_t n = strcspn(p, ",\r\n");
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return 0;
+}
+
+static int csv_column(const char *header, const char *name)
+{
+    char f[64];
+    for (int i = 0; csv_field(header, i, f, sizeof f) == 0; i++)
+        if (strcmp(f, name) == 0)
+            return i;
+    return -1;
+}
+
+/* The accuracy headline: the accuracy command on E4M3 x E4M3 at one K, its
+ * CSV captured from stdout and reduced to two lines. */
+static void accuracy_headline(void)
+{
+    static const char *const args[] = {
+        "accuracy", "--a",       "e4m3",       "--b",    "e4m3", "--k",  HL_K,
+        "--acc",    "f32seq,exact", "--dist", "normal", "--samples", HL_SAMPLES,
+        "--seed",   "1",         "-q",         NULL};
+    enum { NARGS = sizeof args / sizeof args[0] - 1 };
+    char *argv[NARGS + 1];
+    char line[1024], header[1024], why[160];
+    double pct[2] = {-1, -1}, ulp[2] = {-1, -1};
+    int rc = -1;
+
+    printf("\nAccuracy headline (truepoint accuracy --a e4m3 --b e4m3 --k " HL_K
+           " --samples " HL_SAMPLES "):\n"
+           "dot products of N(0,1) binary32 vectors stored as E4M3, K = " HL_K
+           ", seed 1; each output\nrounded to binary32 and compared with the exact "
+           "dot product of the stored values\n");
+    for (int i = 0; i < NARGS; i++)
+        argv[i] = (char *)args[i];
+    argv[NARGS] = NULL;
+
+    /* Run the command with its stdout going to a temporary file. */
+    FILE *tmp = tmpfile();
+    int saved = -1;
+    snprintf(why, sizeof why, "cannot capture its output");
+    fflush(stdout);
+    if (tmp != NULL && (saved = dup(1)) >= 0 && dup2(fileno(tmp), 1) >= 0) {
+        rc = cli_cmd_accuracy.run(NARGS, argv);
+        fflush(stdout);
+        dup2(saved, 1);
+        if (rc != 0)
+            snprintf(why, sizeof why, "the accuracy command exited with status %d", rc);
+    }
+    if (saved >= 0)
+        close(saved);
+    if (rc == 0) {
+        int c_acc = -1, c_pct = -1, c_ulp = -1;
+        rewind(tmp);
+        if (fgets(header, sizeof header, tmp) != NULL) {
+            c_acc = csv_column(header, "acc");
+            c_pct = csv_column(header, "not_cr_pct");
+            c_ulp = csv_column(header, "acc_ulp_max");
+        }
+        while (c_acc >= 0 && c_pct >= 0 && c_ulp >= 0 && fgets(line, sizeof line, tmp) != NULL) {
+            char a[32], v1[64], v2[64];
+            if (csv_field(line, c_acc, a, sizeof a) != 0 ||
+                csv_field(line, c_pct, v1, sizeof v1) != 0 ||
+                csv_field(line, c_ulp, v2, sizeof v2) != 0)
+                continue;
+            int j = strcmp(a, "f32seq") == 0 ? 0 : strcmp(a, "exact") == 0 ? 1 : -1;
+            if (j >= 0) {
+                pct[j] = strtod(v1, NULL);
+                ulp[j] = strtod(v2, NULL);
+            }
+        }
+        if (pct[0] < 0 || pct[1] < 0) {
+            snprintf(why, sizeof why, "its output was not understood");
+            rc = -1;
+        }
+    }
+    if (tmp != NULL)
+        fclose(tmp);
+    if (rc != 0) {
+        printf("  accuracy headline unavailable: %s\n", why);
+        return;
+    }
+    printf("  binary32 sequential accumulation (fmaf): %5.1f%% of outputs not correctly "
+           "rounded, max %.0f ulp off\n",
+           pct[0], ulp[0]);
+    printf("  exact accumulation (libtruepoint):       %5.1f%% of outputs not correctly "
+           "rounded, max %.0f ulp off\n",
+           pct[1], ulp[1]);
+}
+
+/* The speed headline: bench_gemm's quick GEMV cases, exact and packed, one
+ * thread, against the bfloat16-weight GEMV timed in the same run. */
+static void speed_headline(void)
+{
+    static const struct {
+        const char *name, *label;
+    } rows[] = {
+        {"gemv mxfp4 x mxfp8_e4m3 exact packed", "exact MXFP4 W x MXFP8 x GEMV vs bf16 GEMV:"},
+        {"gemv e4m3 x e4m3 exact packed", "exact E4M3 W x E4M3 x GEMV vs bf16 GEMV:"},
+    };
+    char prog[4096], why[8400], jpath[4096];
+    const char *t = getenv("TMPDIR");
+
+    printf("\nSpeed headline (bench_gemm --quick --gemv-size 4096x8192; the full report: truepoint "
+           "bench):\n");
+    if (cli_bench_find("bench_gemm", prog, sizeof prog, why, sizeof why) != 0) {
+        printf("  speed headline unavailable: %s\n", why);
+        return;
+    }
+    snprintf(jpath, sizeof jpath, "%.4000s/truepoint-demo.XXXXXX",
+             t != NULL && t[0] != '\0' ? t : "/tmp");
+    int fd = mkstemp(jpath);
+    if (fd < 0) {
+        printf("  speed headline unavailable: cannot create a temporary file\n");
+        return;
+    }
+    close(fd);
+    char *argv[] = {prog, (char *)"--quick", (char *)"--gemv-size", (char *)"4096x8192",
+                    (char *)"--threads", (char *)"1", (char *)"--reps", (char *)"7",
+                    (char *)"--only", (char *)"exact packed", (char *)"--json", jpath, NULL};
+    int rc = cli_bench_run(argv, 1);
+    char *json = rc == 0 ? cli_bench_slurp(jpath) : NULL;
+    unlink(jpath);
+    if (rc != 0 || json == NULL) {
+        if (rc > 128)
+            printf("  speed headline unavailable: %s was ended by signal %d\n", prog, rc - 128);
+        else
+            printf("  speed headline unavailable: %s exited with status %d\n", prog, rc);
+        free(json);
+        return;
+    }
+    double m = 0, k = 0, reps = 0;
+    cli_bench_case_num(json, rows[0].name, "m", &m);
+    cli_bench_case_num(json, rows[0].name, "k", &k);
+    cli_bench_case_num(json, rows[0].name, "reps", &reps);
+    printf("GEMV y = W x, W %.0f x %.0f (bf16: 64 MiB, beyond the caches), 1 thread, median of\n"
+           "%.0f paired repetitions;\n"
+           "speed-up = time of a bf16-weight GEMV / our time (> 1: ours is faster)\n",
+           m, k, reps);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        double r;
+        if (cli_bench_case_num(json, rows[i].name, "median", &r) == 0)
+            printf("  %-42s %.2fx\n", rows[i].label, r);
+        else
+            printf("  %-42s no number (see truepoint bench --only gemm)\n", rows[i].label);
+    }
+    free(json);
+}
+
 static int run_demo(int argc, char **argv)
 {
     const cli_command *c = &cli_cmd_demo;
@@ -535,6 +711,8 @@ static int run_demo(int argc, char **argv)
         printf("\nthe oracle refused inputs the library accepted (counted as mismatches)\n");
     printf("\nself-check: %s (%llu values checked, %llu mismatches)\n",
            ctx.total_bad == 0 ? "PASS" : "FAIL", ctx.total_checked, ctx.total_bad);
+    accuracy_headline();
+    speed_headline();
     rc = cli_finish_stdout();
     if (ctx.total_bad != 0)
         return CLI_EXIT_DATA;
@@ -545,7 +723,7 @@ const cli_command cli_cmd_demo = {
     "demo",
     run_demo,
     "demo [--seed N] [-n COUNT]",
-    "print the format table and check the codecs against the MPFR oracle",
+    "format table, self-check against the MPFR oracle, accuracy and speed headlines",
     "Prints the version and the active kernels, the format table (as 'truepoint\n"
     "formats'), and a bit-exact self-check of the codecs on the active kernels\n"
     "against the independent MPFR oracle: codes and flags, through array calls and\n"
@@ -559,6 +737,16 @@ const cli_command cli_cmd_demo = {
     "    every rounding mode, overflow policies default, sat and nonsat in turn;\n"
     "  - all 65536 binary16 values to e4m3, e5m2 and e2m1 in rne;\n"
     "  - the stochastic-rounding generator tp_sr_word.\n"
+    "Then two headlines:\n"
+    "  - accuracy: 'truepoint accuracy' on 512 dot products of N(0,1) vectors\n"
+    "    stored as E4M3, K = 4096, seed 1: the share of binary32 outputs that are\n"
+    "    not correctly rounded and the largest error in ulps, for sequential\n"
+    "    binary32 (fmaf) accumulation and for the library's exact dot product;\n"
+    "  - speed: bench_gemm --quick --gemv-size 4096x8192 (1 thread; the bf16\n"
+    "    weights, 64 MiB, do not fit in the caches): the\n"
+    "    exact MXFP4 x MXFP8 and E4M3 x E4M3 GEMV against a bfloat16-weight GEMV\n"
+    "    timed in the same run (median of paired ratios).  Without the benchmark\n"
+    "    programs (see 'truepoint bench --help') it says so and goes on.\n"
     "It takes a few seconds.  The kernels can be forced with TP_ISA=ref|avx2|avx512.\n"
     "\n"
     "Options:\n"
@@ -567,5 +755,6 @@ const cli_command cli_cmd_demo = {
     "  -n, --count N     random binary32 values per format (default 10000)\n"
     "  -h, --help        print this help\n"
     "\n"
-    "Exit status: 0 if every value matched; 1 on any mismatch; 2 usage error.\n",
+    "Exit status: 0 if every value matched; 1 on any mismatch; 2 usage error.  The\n"
+    "headlines do not change it.\n",
 };

@@ -10,7 +10,6 @@
 
 #define MAX_BS 256
 
-extern const cli_command cli_cmd_dot;
 
 /* One operand: an element format, a block format, or (B only, with a block
  * A) binary32 blocks. */

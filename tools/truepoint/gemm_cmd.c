@@ -10,7 +10,6 @@
 
 #include "cli.h"
 
-extern const cli_command cli_cmd_gemm;
 
 /* The largest number of values of A (M*K), B (K*N) and C (M*N). */
 #define GEMM_MAX_VALUES (UINT64_C(1) << 24)

@@ -10,8 +10,6 @@
 
 #include "cli.h"
 
-extern const cli_command cli_cmd_sum; /* acc_cmd.c */
-extern const cli_command cli_cmd_dot; /* dot_cmd.c */
 
 static const cli_command *const commands[] = {
     &cli_cmd_formats,
@@ -22,6 +20,9 @@ static const cli_command *const commands[] = {
     &cli_cmd_demo,
     &cli_cmd_sum,
     &cli_cmd_dot,
+    &cli_cmd_gemm,
+    &cli_cmd_accuracy,
+    &cli_cmd_bench,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
