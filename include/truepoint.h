@@ -708,7 +708,8 @@ TP_API tp_status tp_block_dot_acc(const tp_block_desc *ba, const uint8_t *sa, co
  *  each addition rounded to binary32.  With s the result, t = alpha * s
  *  (binary64, rounded), then t = t + beta * c (binary64, each operation
  *  rounded) when beta != 0, and t is rounded to the output format as
- *  tp_encode_f64 would.  FAST results follow the caller's floating-point
+ *  tp_encode_f64 would (a NaN t as a positive NaN: NaN signs follow the
+ *  hardware's operand order).  FAST results follow the caller's floating-point
  *  environment (FTZ/DAZ) and are not checked against the oracle.
  *
  *  Storage.  An element operand holds codes of its format's storage size
@@ -724,7 +725,7 @@ TP_API tp_status tp_block_dot_acc(const tp_block_desc *ba, const uint8_t *sa, co
  *  (column-major, TP_TRANS); for a block B, (row-major, TP_TRANS) or
  *  (column-major, TP_NO_TRANS); other combinations give TP_ERR_ARG.  k must
  *  be a multiple of every block operand's block size and ld a multiple of
- *  it, ld >= k (TP_ERR_ARG).  Element operands may be in every built-in
+ *  it, ld >= max(k, 1) (TP_ERR_ARG).  Element operands may be in every built-in
  *  format but binary64 (user formats and binary64 give TP_ERR_FORMAT).
  *
  *  C holds m x n codes of cfmt (binary32, bfloat16, binary16, an FP8 format
@@ -824,16 +825,19 @@ typedef enum tp_pack_role {
 } tp_pack_role;
 
 /** Bytes needed to pack an operand of `rows` vectors of k values (m for
- *  TP_PACK_A, n for TP_PACK_B), at most one copy of the data plus a
- *  header and 16 bytes per vector. */
+ *  TP_PACK_A, n for TP_PACK_B): one copy of the data, each vector padded
+ *  to a multiple of 64 bytes, plus a 128-byte header and 16 bytes per
+ *  vector. */
 TP_API tp_status tp_pack_operand_size(tp_layout layout, tp_pack_role role, size_t rows, size_t k,
                                       const tp_operand *x, size_t *bytes);
 /** Packs the operand into buf (len bytes, 64-byte aligned, else
  *  TP_ERR_ARG) in a layout the kernels read fast.  The buffer is
  *  self-describing and versioned: a product checks its role, shape and
- *  format (TP_ERR_MISMATCH) and its header and checksum (TP_ERR_DATA).  It
- *  holds no pointer and may be copied to another 64-byte aligned place or
- *  saved to a file; the bits of a product do not change with packing. */
+ *  format (TP_ERR_MISMATCH), its header and the header's checksum
+ *  (TP_ERR_DATA), and its codes as for an unpacked operand (TP_ERR_CODE).
+ *  It holds no pointer and may be copied to another 64-byte aligned place
+ *  or saved to a file (codes wider than a byte are in host byte order); the
+ *  bits of a product do not change with packing. */
 TP_API tp_status tp_pack_operand(tp_layout layout, tp_pack_role role, size_t rows, size_t k,
                                  const tp_operand *x, void *buf, size_t len);
 

@@ -20,7 +20,7 @@
 
 /* Tile sizes of the worker split: a GEMM task is a TILE_M x TILE_N block of
  * the output, a GEMV task GEMV_ROWS rows. */
-#define TILE_M 64
+#define TILE_M 256
 #define TILE_N 256
 #define GEMV_ROWS 256
 /* Values per chunk when the generic path converts an element operand to
@@ -244,12 +244,20 @@ static tp_status resolve_packed(int role, size_t count, size_t k, const tp_packe
             return TP_ERR_DATA;
         o->v.vstride = pi.vbytes / o->v.size;
         o->v.kstride = 1;
-        o->flags = pi.inv ? TP_FLAG_INVALID : 0;
     }
     o->v.data = pi.data;
     o->v.meta = pi.meta;
     o->lo = pk;
     o->len = pi.total;
+    /* The header is checksummed, the data are not (other weights of the
+     * same shape are legitimate): codes are checked as for an unpacked
+     * operand, a pass over formats whose codes do not fill their storage. */
+    if (!pi.is_block)
+        return scan_codes(o, count, k);
+    for (size_t v = 0; v < count && k != 0; v++)
+        if (tpi_ref_block_bad_codes(&o->kb, tpi_vec_scales(&o->v, v), tpi_vec_data(&o->v, v),
+                                    k / o->bd.block_size))
+            return TP_ERR_CODE;
     return TP_OK;
 }
 
@@ -369,7 +377,7 @@ static tp_status setup(call *cl, int gemv, tp_layout layout, size_t m, size_t n,
     mm->sr = o->sr;
     mm->mode = o->mode;
     cl->gemv = gemv;
-    cl->flags = alpha != 0 ? (cl->a.flags | cl->b.flags) : 0;
+    cl->flags = alpha != 0 && m != 0 && n != 0 && k != 0 ? (cl->a.flags | cl->b.flags) : 0;
     if (beta != 0 && clen != 0 && (uint64_t)cl->cf.bits < csize * 8) { /* C is read */
         uint64_t any = 0;
         for (size_t j = 0; j < n; j++)
@@ -435,16 +443,52 @@ void tpi_mm_put_acc(const tpi_mm *mm, size_t i, size_t j, tp_acc *acc, unsigned 
     tpi_store_code(mm->c, ci, mm->csize, code);
 }
 
+/* The common output formats, rounded to nearest even with integer
+ * operations (independent of MXCSR): the binary32 or bfloat16 code of a
+ * finite double p whose result is a normal number below the overflow
+ * threshold, else 0 (the caller then takes the general path).  `drop` is
+ * 29 (binary32) or 45 (bfloat16), `shift` the code's position (0 or 16). */
+static int rne_narrow(double p, int drop, uint64_t *code, unsigned *flags)
+{
+    uint64_t u;
+    memcpy(&u, &p, sizeof u);
+    int e = (int)((u >> 52) & 0x7FF) - 1023;
+    if (e < -126 || e > 127)
+        return 0;
+    uint64_t m = u & ((UINT64_C(1) << 52) - 1), half = UINT64_C(1) << (drop - 1);
+    uint64_t r = m >> drop, rem = m & ((UINT64_C(1) << drop) - 1);
+    /* the magnitude bits of the result: exponent field above the fraction */
+    uint64_t mag = ((uint64_t)(e + 127) << (52 - drop)) + r;
+    if (rem > half || (rem == half && (r & 1)))
+        mag++; /* a carry into the exponent is the correct next binade */
+    if (mag >= (UINT64_C(0xFF) << (52 - drop)))
+        return 0; /* rounds to Inf: the general path raises overflow */
+    *code = ((u >> 63) << (60 - drop)) | mag;
+    if (rem != 0)
+        *flags |= TP_FLAG_INEXACT;
+    return 1;
+}
+
 void tpi_mm_put_f64(const tpi_mm *mm, size_t i, size_t j, double s, unsigned *flags)
 {
     if (mm->beta == 0) {
         /* alpha * s is exact if the FMA residual is 0 and the product is
          * far from the subnormal range (where the residual itself could be
          * rounded away). */
-        double p = mm->alpha * s;
-        if (fabs(p) >= 0x1p-900 && fabs(p) <= 0x1p1000 && fma(mm->alpha, s, -p) == 0) {
-            uint64_t code = tpi_ref_encode1_f64(mm->cf, p, mm->rnd, mm->ovf, rbits(mm, i, j),
-                                                flags);
+        double p = mm->alpha == 1.0 ? s : mm->alpha * s;
+        if (mm->alpha == 1.0
+            || (fabs(p) >= 0x1p-900 && fabs(p) <= 0x1p1000 && fma(mm->alpha, s, -p) == 0)) {
+            uint64_t code;
+            int fmt = mm->rnd == TP_RNE ? tpi_builtin_index(mm->cf->d) : -1;
+            if (fmt == TP_F32 && rne_narrow(p, 29, &code, flags)) {
+                tpi_store_code(mm->c, c_index(mm, i, j), 4, code);
+                return;
+            }
+            if (fmt == TP_BF16 && rne_narrow(p, 45, &code, flags)) {
+                tpi_store_code(mm->c, c_index(mm, i, j), 2, code);
+                return;
+            }
+            code = tpi_ref_encode1_f64(mm->cf, p, mm->rnd, mm->ovf, rbits(mm, i, j), flags);
             tpi_store_code(mm->c, c_index(mm, i, j), mm->csize, code);
             return;
         }
@@ -534,8 +578,12 @@ void tpi_mm_generic(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t j1
 /* ------------------------------------------------------------ FAST mode */
 
 /* Values [k0, k0 + len) of vector v as binary32 (block values as
- * tp_block_dequantize_f32 gives them; len a multiple of the block size). */
-static void vec_to_f32(const tpi_vecs *x, size_t v, size_t k0, size_t len, float *dst)
+ * tp_block_dequantize_f32 gives them; len a multiple of the block size).
+ * Block decoding raises TP_FLAG_INVALID for UE4M3 scales with the sign bit,
+ * as the exact path does; its other flags (binary32 overflow) are not
+ * part of FAST mode's contract. */
+static void vec_to_f32(const tpi_vecs *x, size_t v, size_t k0, size_t len, float *dst,
+                       unsigned *flags)
 {
     if (!x->is_block) {
         elem_to_f32(x, v, k0, len, dst);
@@ -544,10 +592,11 @@ static void vec_to_f32(const tpi_vecs *x, size_t v, size_t k0, size_t len, float
     size_t so, eo;
     blk_offsets(x, k0, &so, &eo);
     const uint8_t *sc = tpi_vec_scales(x, v);
-    unsigned dummy = 0;
+    unsigned f = 0;
     tpi_kernels_get()->blk_dequant[x->kb->fmt](x->kb, sc != NULL ? sc + so : NULL,
                                                tpi_vec_data(x, v) + eo, len / (size_t)x->kb->bs,
-                                               x->ts, dst, &dummy);
+                                               x->ts, dst, &f);
+    *flags |= f & TP_FLAG_INVALID;
 }
 
 /* Values of one vector as binary32, a window at a time: a block (block
@@ -556,6 +605,7 @@ static void vec_to_f32(const tpi_vecs *x, size_t v, size_t k0, size_t len, float
 typedef struct fstream {
     const tpi_vecs *x;
     size_t v, k, pos, len;
+    unsigned *flags;
     float buf[FAST_WIN];
 } fstream;
 
@@ -565,7 +615,7 @@ static float fs_get(fstream *s, size_t t)
         size_t w = s->x->is_block ? (size_t)s->x->kb->bs : FAST_WIN;
         s->pos = t; /* a block boundary for block operands */
         s->len = s->k - t < w ? s->k - t : w;
-        vec_to_f32(s->x, s->v, t, s->len, s->buf);
+        vec_to_f32(s->x, s->v, t, s->len, s->buf, s->flags);
     }
     return s->buf[t - s->pos];
 }
@@ -576,7 +626,7 @@ static void fast_one(const tpi_mm *mm, size_t i, size_t j, unsigned *flags)
 {
     float lane[16] = {0};
     if (mm->alpha != 0) {
-        fstream sa = {&mm->a, i, mm->k, 0, 0, {0}}, sb = {&mm->b, j, mm->k, 0, 0, {0}};
+        fstream sa = {&mm->a, i, mm->k, 0, 0, flags, {0}}, sb = {&mm->b, j, mm->k, 0, 0, flags, {0}};
         for (size_t t = 0; t < mm->k; t++)
             lane[t % 16] = fmaf(fs_get(&sa, t), fs_get(&sb, t), lane[t % 16]);
     }
@@ -591,9 +641,10 @@ void tpi_mm_put_fast(const tpi_mm *mm, size_t i, size_t j, float s, unsigned *fl
     double t = mm->alpha * (double)s;
     size_t ci = c_index(mm, i, j);
     if (mm->beta != 0) {
-        unsigned dummy = 0;
-        t = t + mm->beta * tpi_ref_decode1(mm->cf, tpi_load_code(mm->c, ci, mm->csize), &dummy);
+        t = t + mm->beta * tpi_ref_decode1(mm->cf, tpi_load_code(mm->c, ci, mm->csize), flags);
     }
+    if (t != t) /* the sign of a NaN depends on the hardware's operand order */
+        t = fabs(t);
     uint64_t code = tpi_ref_encode1_f64(mm->cf, t, mm->rnd, mm->ovf, rbits(mm, i, j), flags);
     tpi_store_code(mm->c, ci, mm->csize, code);
 }
