@@ -850,15 +850,17 @@ TP_API unsigned tp_get_num_threads(void);
 /** @} */
 
 /** @defgroup isa Kernel selection
- *  Kernels are chosen once, at first use, from cpuid/XGETBV.  The
- *  environment variable TP_ISA=ref|avx2|avx512 forces a variant, capped at
- *  what the CPU supports.  Every variant gives the same bits.
+ *  Kernels are chosen once, at first use: from cpuid/XGETBV on x86-64; on
+ *  AArch64 Advanced SIMD (NEON) is always present.  The environment
+ *  variable TP_ISA=ref|avx2|avx512|neon forces a variant, capped at what
+ *  the CPU supports (a variant of another architecture gives ref).  Every
+ *  variant gives the same bits.
  *  @{ */
 typedef enum tp_isa {
     TP_ISA_REF = 0,
     TP_ISA_AVX2 = 1,   /**< AVX2 + FMA + F16C */
     TP_ISA_AVX512 = 2, /**< AVX-512 F/BW/VL/DQ (+ VBMI, VNNI, BF16 where used) */
-    TP_ISA_NEON = 3
+    TP_ISA_NEON = 3    /**< AArch64 Advanced SIMD */
 } tp_isa;
 /** The variant in use. */
 TP_API tp_isa tp_active_isa(void);

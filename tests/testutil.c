@@ -72,6 +72,12 @@ uint64_t tpt_fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+int tpt_quick(void)
+{
+    const char *t = getenv("TP_TEST_TIER");
+    return t != NULL && strcmp(t, "quick") == 0;
+}
+
 int tpt_run(Suite *s)
 {
     SRunner *sr = srunner_create(s);
@@ -161,8 +167,9 @@ static const struct {
     int level; /* tp_isa the child must report */
     int ftz;
 } isa_runs[] = {
-    { "avx2", TP_ISA_AVX2, 0 }, { "avx512", TP_ISA_AVX512, 0 }, { "ref", TP_ISA_REF, 1 },
-    { "avx2", TP_ISA_AVX2, 1 }, { "avx512", TP_ISA_AVX512, 1 },
+    { "avx2", TP_ISA_AVX2, 0 }, { "avx512", TP_ISA_AVX512, 0 }, { "neon", TP_ISA_NEON, 0 },
+    { "ref", TP_ISA_REF, 1 },   { "avx2", TP_ISA_AVX2, 1 },     { "avx512", TP_ISA_AVX512, 1 },
+    { "neon", TP_ISA_NEON, 1 },
 };
 #define N_RUNS (int)(sizeof isa_runs / sizeof isa_runs[0])
 
@@ -221,6 +228,18 @@ static int spawn(const char *isa, int ftz, const char *path, long detail)
             setenv(isa_suite->env_detail, dbuf, 1);
         } else {
             unsetenv(isa_suite->env_detail);
+        }
+        /* An emulator without binfmt_misc (qemu-user, see ci/cross.sh) runs
+         * the child: TP_TEST_EXEC_WRAPPER names it, and the emulated
+         * /proc/self/exe link names this program. */
+        const char *wrap = getenv("TP_TEST_EXEC_WRAPPER");
+        if (wrap != NULL && *wrap != '\0') {
+            char me[4096];
+            ssize_t len = readlink("/proc/self/exe", me, sizeof me - 1);
+            if (len > 0) {
+                me[len] = '\0';
+                execl(wrap, wrap, me, (char *)NULL);
+            }
         }
         execl(self_path, self_path, (char *)NULL);
         _exit(127);

@@ -19,6 +19,9 @@ void tpt_banner(const char *suite);
 uint64_t tpt_seed(void);
 /* xorshift-style generator for test data (not the library's SR generator). */
 uint64_t tpt_rand64(uint64_t *state);
+/* Nonzero under TP_TEST_TIER=quick: the reduced tier for slow platforms
+ * (emulators such as qemu-user); suites then shrink their sweeps. */
+int tpt_quick(void);
 /* Runs a suite (CK_NORMAL) and returns the process exit status. */
 int tpt_run(Suite *s);
 /* FNV-1a 64 over n bytes, continuing the hash h (start from TPT_FNV_INIT):
@@ -30,14 +33,16 @@ uint64_t tpt_fnv(uint64_t h, const void *p, size_t n);
  *
  * The dispatcher reads TP_ISA once per process, so a suite that compares the
  * ISA variants re-executes itself (/proc/self/exe, else argv[0]) with
- * TP_ISA=ref, avx2 and avx512.  Each child runs the suite's deterministic
+ * TP_ISA=ref, avx2, avx512 and neon.  Each child runs the suite's deterministic
  * sweep and writes a header (magic, tp_active_isa()) then one 64-bit hash per
  * piece (tpt_isa_put) to a temp file /tmp/tp_<tag>_<pid>_<name>.  The parent
  * compares each variant's hashes with the ref child's.  On the first
  * differing piece both children are run again in detail mode for that piece
  * alone, and the suite's explain() prints the difference.  A variant the CPU
  * (or the build) lacks reports a lower tp_active_isa() in its child; that
- * comparison is skipped and says so.
+ * comparison is skipped and says so.  Under an emulator that the kernel
+ * does not start by itself (qemu-user without binfmt_misc), the environment
+ * variable TP_TEST_EXEC_WRAPPER names the emulator that runs the children.
  *
  * Floating-point environment.  The library promises results independent of
  * the caller's MXCSR FTZ and DAZ bits (inference engines run with

@@ -170,7 +170,13 @@ int orb_shared_exp(const tp_block_desc *b, float amax, tp_scale_rule rule, int *
     case TP_SCALE_EVEN: { /* amax rounded half-away to m+1 significant bits */
         mpfr_t r;
         mpfr_init2(r, elem_frac_bits(ed) + 1);
+        /* mpfr_round_nearest_away needs emin above the smallest allowed
+         * value, which is the default on 32-bit MPFR builds */
+        mpfr_exp_t emin = mpfr_get_emin();
+        if (emin <= mpfr_get_emin_min() + 1)
+            mpfr_set_emin(mpfr_get_emin_min() + 2);
         mpfr_round_nearest_away(mpfr_set, r, m_a);
+        mpfr_set_emin(emin);
         k = flog2(r) - emax;
         mpfr_clear(r);
         break;

@@ -410,7 +410,8 @@ static int run_bench(int argc, char **argv)
                 cli_error("bench: %s", why);
                 return CLI_EXIT_DATA;
             }
-            snprintf(dir, sizeof dir, "%s", paths[i]);
+            memcpy(dir, paths[i], sizeof dir < sizeof paths[i] ? sizeof dir : sizeof paths[i]);
+            dir[sizeof dir - 1] = '\0';
             *strrchr(dir, '/') = '\0';
             continue;
         }
