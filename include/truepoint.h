@@ -295,8 +295,10 @@ TP_API tp_status tp_format_from_name(const char *name, tp_format *out);
 
 /** Checks a user descriptor: a float format of at most 16 bits with
  *  sign in {0,1}, exp_bits 1..8, man_bits 0..15, bits = sign+exp_bits+man_bits
- *  (+1 with TP_DESC_SIGN_INVALID), consistent Inf/NaN policies, and every
- *  finite value exactly representable in binary32; or an integer format of
+ *  (+1 with TP_DESC_SIGN_INVALID), consistent Inf/NaN policies (a format
+ *  with TP_DESC_NO_ZERO needs a NaN code: zero, negative and NaN inputs
+ *  encode to it), and every finite value exactly representable in
+ *  binary32; or an integer format of
  *  2..16 bits with |scale_exp| <= 64.  Built-in rows pass.
  *  Returns TP_OK or TP_ERR_NULL / TP_ERR_DESCRIPTOR. */
 TP_API tp_status tp_format_check(const tp_format_desc *d);

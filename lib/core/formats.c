@@ -147,8 +147,9 @@ static tp_status check_float(const tp_format_desc *d)
         return TP_ERR_DESCRIPTOR;
     if (d->nan == TP_NAN_NEGZERO && !d->sign)
         return TP_ERR_DESCRIPTOR;
-    if ((d->flags & TP_DESC_NO_ZERO) && (d->sign || d->inf != TP_INF_NONE))
-        return TP_ERR_DESCRIPTOR;
+    if ((d->flags & TP_DESC_NO_ZERO)
+        && (d->sign || d->inf != TP_INF_NONE || d->nan == TP_NAN_NONE))
+        return TP_ERR_DESCRIPTOR; /* no zero: zero, negative and NaN inputs need the NaN */
     if (d->bias < -300 || d->bias > 300 || d->scale_exp != 0)
         return TP_ERR_DESCRIPTOR;
     tpi_fmt p;

@@ -500,6 +500,8 @@ void tpi_ref_acc_negate(tp_acc *a)
     if (st & S_NZ)
         ns |= S_PZ;
     a->w[W_STATE] = ns;
+    if (a->w[W_CNT] == 0) /* negative digits: no longer normalised */
+        a->w[W_CNT] = 1;
 }
 
 /* a = a * m * 2^e exactly, for m < 2^53: the special and zero state is
@@ -782,8 +784,8 @@ static int add128_term(tp_acc128 *a, int sign, uint64_t hi, uint64_t lo, int exp
         hi = (hi << s) | (lo >> (64 - s));
         lo <<= s;
     }
-    if (hi == (UINT64_C(1) << 16) && lo != 0)
-        return -1;
+    if (hi > (UINT64_C(1) << 16) || (hi == (UINT64_C(1) << 16) && lo != 0))
+        return -1; /* beyond the window's 2^32 */
     tp_acc128 t = *a;
     if (add128(&t, sign, hi, lo) != 0)
         return -1;

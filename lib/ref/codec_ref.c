@@ -237,7 +237,8 @@ uint64_t tpi_ref_round_special(const tpi_fmt *p, int sign, int is_nan, uint64_t 
         switch (p->d->nan) {
         case TP_NAN_IEEE: {
             uint64_t q = UINT64_C(1) << (m - 1);
-            return with_sign(p, sign, p->inf_mag | q | (payload >> (64 - m)));
+            /* an unsigned format has only the positive NaN */
+            return with_sign(p, sign && p->d->sign, p->inf_mag | q | (payload >> (64 - m)));
         }
         case TP_NAN_NONE:
             *flags |= TP_FLAG_INVALID;

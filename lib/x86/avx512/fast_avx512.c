@@ -70,14 +70,15 @@ static int fast_tile(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t j
     if (buf == NULL)
         return 0;
     float *arow = buf + nb * stride;
-    if (mm->alpha != 0)
+    int any = mm->alpha != 0 && k != 0; /* k == 0: nothing to decode (data may be NULL) */
+    if (any)
         for (size_t j = j0; j < j1; j++)
             decode_vec(&mm->b, j, k, buf + (j - j0) * stride, flags);
     for (size_t i = i0; i < i1; i++) {
-        if (mm->alpha != 0)
+        if (any)
             decode_vec(&mm->a, i, k, arow, flags);
         for (size_t j = j0; j < j1; j++) {
-            float s = mm->alpha != 0 ? lanes_dot(arow, buf + (j - j0) * stride, k) : 0.0f;
+            float s = any ? lanes_dot(arow, buf + (j - j0) * stride, k) : 0.0f;
             tpi_mm_put_fast(mm, i, j, s, flags);
         }
     }

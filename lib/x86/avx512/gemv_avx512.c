@@ -392,7 +392,7 @@ static int gemv_e4m3_e4m3(const tpi_mm *mm, size_t i0, size_t i1, tpi_ws *ws, un
     __mmask8 bad = 0;
     for (size_t j = 0; j < kp; j += 8) {
         __m512i c;
-        if (inc == 1 && k - j >= 8) {
+        if (inc == 1 && j + 8 <= k) {
             c = _mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(xc + j)));
         } else {
             uint8_t cb[8] = {0, 0, 0, 0, 0, 0, 0, 0};
