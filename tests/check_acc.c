@@ -3,6 +3,10 @@
  * oracle (tests/oracle/oracle_acc.h).  Every comparison is on bits and
  * flags: every built-in output format, every rounding mode, both overflow
  * policies.
+ *
+ * Under TP_TEST_TIER=quick (testutil.h) every test runs on fewer values:
+ * a stride through the exhaustive product table (its edge codes kept whole),
+ * fewer random sums and iterations, shorter arrays.
  */
 #include <float.h>
 #include <math.h>
@@ -27,6 +31,9 @@ static double u2d(uint64_t u)
     memcpy(&x, &u, 8);
     return x;
 }
+
+/* Nonzero in the reduced tier (TP_TEST_TIER=quick); set by main(). */
+static int quick;
 
 static const tp_format_desc *F(int f)
 {
@@ -410,7 +417,11 @@ START_TEST(test_rounding_paths)
     uint64_t maxmag;
     ck_assert_int_eq(orc_max_mag(d, &maxmag), 0);
     static const double stick[] = {0, 0x1p-1074, -0x1p-1074, 0x1p-600, -0x1p-600};
-    for (int k = 0; k < 20; k++) {
+    /* quick: the six edge codes and two random ones, and one sticky term per
+     * (code, sign, part), rotating so that every (sign, part, sticky) triple
+     * still occurs */
+    int nk = quick ? 8 : 20;
+    for (int k = 0; k < nk; k++) {
         /* a magnitude code: edges first, then random */
         uint64_t c;
         if (k < 6) {
@@ -432,6 +443,8 @@ START_TEST(test_rounding_paths)
         for (int sgn = 0; sgn < 2; sgn++)
             for (size_t s = 0; s < sizeof stick / sizeof stick[0]; s++)
                 for (int part = 0; part < 3; part++) {
+                    if (quick && s != (size_t)(k + sgn + part) % (sizeof stick / sizeof stick[0]))
+                        continue;
                     snprintf(ctx, sizeof ctx, "paths %s c=%llu part %d stick %zu sign %d",
                              d->name, (unsigned long long)c, part, s, sgn);
                     what_ctx = ctx;
@@ -459,7 +472,7 @@ START_TEST(test_random_sums)
 {
     twin t = {0};
     char ctx[64];
-    for (int it = 0; it < 60; it++) {
+    for (int it = 0; it < (quick ? 12 : 60); it++) {
         snprintf(ctx, sizeof ctx, "random sum %d", it);
         what_ctx = ctx;
         tw_init(&t);
@@ -489,8 +502,19 @@ START_TEST(test_random_sums)
 }
 END_TEST
 
+/* Quick tier: the codes of d whose magnitude is one of the three smallest
+ * or the three largest (signed zero, the smallest subnormals, the largest
+ * finite values, Inf and NaN codes). */
+static int edge_code(const tp_format_desc *d, uint64_t c)
+{
+    uint64_t top = d->sign ? (UINT64_C(1) << (d->bits - 1)) - 1 : (UINT64_C(1) << d->bits) - 1;
+    uint64_t mag = c & top;
+    return mag < 3 || mag + 3 > top;
+}
+
 /* Exhaustive pairwise products of the 4- to 8-bit formats, in a tp_acc and
- * a tp_acc128, rounded to binary64 (exact) and compared with the oracle. */
+ * a tp_acc128, rounded to binary64 (exact) and compared with the oracle.
+ * Quick tier: every 61st pair, and every pair of two edge codes. */
 START_TEST(test_products_exhaustive)
 {
     int f = _i;
@@ -501,6 +525,8 @@ START_TEST(test_products_exhaustive)
     uint64_t n = UINT64_C(1) << d->bits;
     for (uint64_t a = 0; a < n; a++)
         for (uint64_t b = 0; b < n; b++) {
+            if (quick && (a * n + b) % 61 != 0 && !(edge_code(d, a) && edge_code(d, b)))
+                continue;
             tp_acc acc;
             tp_acc128 nar;
             uint64_t got, want, g128;
@@ -548,7 +574,7 @@ START_TEST(test_mixed_pairs)
         snprintf(ctx, sizeof ctx, "mixed %s x %s", F(fa)->name, F(fb)->name);
         what_ctx = ctx;
         tw_init(&t);
-        for (int k = 0; k < 300; k++) {
+        for (int k = 0; k < (quick ? 60 : 300); k++) {
             uint64_t ma = F(fa)->bits >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << F(fa)->bits) - 1;
             uint64_t mb = F(fb)->bits >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << F(fb)->bits) - 1;
             uint64_t ca = r64() & ma, cb = r64() & mb;
@@ -806,6 +832,8 @@ START_TEST(test_array_differential)
             size_t n = sizes[s];
             if (n > 20001 && !(kind <= 4 || kind == 6 || kind == 8 || kind == 14 || kind == 15))
                 continue;
+            if (quick && n > 12285) /* quick: the 25-chunk cases below stay */
+                continue;
             size_t off = (size_t)(r64() % 4); /* shifts which elements share a lane */
             double prefix = prefixes[r64() % (sizeof prefixes / sizeof prefixes[0])];
             diff_fill(buf + off, n, kind);
@@ -988,7 +1016,7 @@ START_TEST(test_acc128)
     }
     /* escalation equals the full-range accumulator; negatives round right */
     twin t = {0};
-    for (int it = 0; it < 40; it++) {
+    for (int it = 0; it < (quick ? 10 : 40); it++) {
         tw_init(&t);
         tp_acc128_init(&n);
         for (int k = 0; k < 50; k++) {
@@ -1081,5 +1109,8 @@ int main(void)
 {
     rng = tpt_seed();
     tpt_banner("check_acc");
+    quick = tpt_quick();
+    if (quick)
+        printf("# tier: quick (reduced sweeps)\n");
     return tpt_run(acc_suite());
 }

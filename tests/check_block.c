@@ -2,6 +2,12 @@
  * check_block.c -- block formats (OCP MX, NVFP4, BFP, ggml) against the MPFR
  * oracle (tests/oracle/oracle_block.h) and exhaustive enumeration.  Every
  * comparison is on bits.
+ *
+ * Under TP_TEST_TIER=quick (testutil.h) every test runs on fewer values:
+ * one random block per (kind, rule, mode) instead of several, the scale
+ * exponents near the E8M0 clamp and the binary32 subnormal edges plus every
+ * 64th, every 17th scale code plus both ends, smaller tensors and fewer
+ * iterations.
  */
 #include <float.h>
 #include <math.h>
@@ -12,6 +18,9 @@
 #include "oracle.h"
 #include "oracle_block.h"
 #include "testutil.h"
+
+/* Nonzero in the reduced tier (TP_TEST_TIER=quick); set by main(). */
+static int quick;
 
 /* ------------------------------------------------------------ configurations */
 
@@ -281,7 +290,10 @@ START_TEST(test_vs_oracle)
     for (int kind = 0; kind < N_KIND; kind++) {
         for (int ri = 0; ri < 4; ri++) {
             for (int rnd = TP_RNE; rnd <= TP_RSR; rnd++) {
-                for (int t = 0; t < per; t++) {
+                /* quick: one block, its t rotating so that every tensor
+                 * scale choice below still occurs */
+                int t0 = quick ? (kind * 28 + ri * 7 + rnd) % per : 0;
+                for (int t = t0; t < (quick ? t0 + 1 : per); t++) {
                     make_block(x, bs, kind);
                     for (int j = 0; j < bs; j++)
                         bits[j] = r32();
@@ -319,7 +331,26 @@ START_TEST(test_every_scale_code)
     rng = tpt_seed() + 77;
     int bs = b.block_size;
     float x[256];
+    /* quick: the exponent of the bottom E8M0 clamp, -127 + emax of the
+     * element format (2^emax <= its largest value < 2^(emax+1)) */
+    int clamp = -127;
+    if (quick) {
+        tp_format_desc st;
+        const tp_format_desc *ed = orb_elem_desc(&b, &st);
+        uint64_t mm;
+        double mx;
+        int ex;
+        ck_assert_int_eq(orc_max_mag(ed, &mm), 0);
+        ck_assert_int_eq(orc_grid_value(ed, mm, &mx), 0);
+        frexp(mx, &ex);
+        clamp += ex - 1;
+    }
     for (int e = -160; e <= 130; e++) {
+        /* quick: the smallest binary32 subnormals, the smallest normal, the
+         * clamp +-2, the top binades, and every 64th exponent */
+        if (quick && !((e >= -150 && e <= -147) || (e >= -127 && e <= -125) ||
+                       (e >= clamp - 2 && e <= clamp + 2) || e >= 125 || e % 64 == 0))
+            continue;
         for (int d = -1; d <= 1; d++) {
             float a = ldexpf(1.0f, e);
             if (d != 0)
@@ -351,6 +382,9 @@ START_TEST(test_exhaustive_decode)
     int nts = b.format == TP_BLOCK_NVFP4 ? 5 : 1;
     for (int t = 0; t < nts; t++) {
         for (unsigned sc = 0; sc < 256; sc++) {
+            /* quick: every 17th scale code, and both ends */
+            if (quick && sc % 17 != 0 && sc > 3 && sc < 252 && (sc < 125 || sc > 129))
+                continue;
             for (unsigned c0 = 0; c0 < ncodes; c0 += (unsigned)bs) {
                 uint64_t codes[256];
                 uint8_t scales[1], elems[64];
@@ -455,7 +489,7 @@ START_TEST(test_ggml_layouts)
     tp_block_desc g, d;
     ck_assert_int_eq(tp_block_preset(TP_BLOCK_GGML_MXFP4, &g), TP_OK);
     ck_assert_int_eq(tp_block_preset(TP_BLOCK_MXFP4, &d), TP_OK);
-    for (int t = 0; t < 2000; t++) {
+    for (int t = 0; t < (quick ? 200 : 2000); t++) {
         uint8_t gb[17 * 4], sc[4], el[64], back[17 * 4];
         for (int i = 0; i < 17 * 4; i++)
             gb[i] = (uint8_t)r32();
@@ -479,7 +513,7 @@ START_TEST(test_ggml_layouts)
         ck_assert_int_eq(memcmp(back, gb, sizeof gb), 0);
     }
     ck_assert_int_eq(tp_block_preset(TP_BLOCK_GGML_Q8_0, &g), TP_OK);
-    for (int t = 0; t < 2000; t++) {
+    for (int t = 0; t < (quick ? 200 : 2000); t++) {
         uint8_t gb[34], back[34];
         uint16_t dh = (uint16_t)(r32() % 0x7C00); /* positive finite binary16 */
         gb[0] = (uint8_t)(dh & 0xFF);
@@ -540,7 +574,10 @@ START_TEST(test_bf16_and_2d)
 {
     tp_block_desc b = cfg(_i);
     rng = tpt_seed() + 13;
-    size_t bs = b.block_size, rows = 2 * bs, cols = 2 * bs, ld = cols + 3;
+    /* quick: blocks of more than 64 values make a tensor of one block
+     * along either axis (bs blocks in all) */
+    size_t bs = b.block_size, rows = (quick && bs > 64 ? 1 : 2) * bs;
+    size_t cols = (quick && bs > 64 ? 1 : 2) * bs, ld = cols + 3;
     size_t n = rows * cols;
     float *m = malloc(rows * ld * sizeof *m), *g = malloc(n * sizeof *g);
     uint16_t *h = malloc(n * sizeof *h);
@@ -604,7 +641,7 @@ START_TEST(test_nvfp4_tensor_scale)
     for (int recipe = 0; recipe <= 1; recipe++) {
         tp_block_desc b;
         ck_assert_int_eq(tp_block_from_name(recipe ? "nvfp4_torchao" : "nvfp4", &b), TP_OK);
-        for (int t = 0; t < 3000; t++) {
+        for (int t = 0; t < (quick ? 300 : 3000); t++) {
             float x[3] = {rand_f32(0, 254), rand_f32(0, 254), t % 2 ? INFINITY : NAN};
             if (t % 100 == 0)
                 x[0] = x[1] = 0.0f;
@@ -775,5 +812,8 @@ static Suite *block_suite(void)
 int main(void)
 {
     tpt_banner("check_block");
+    quick = tpt_quick();
+    if (quick)
+        printf("# tier: quick (reduced sweeps)\n");
     return tpt_run(block_suite());
 }

@@ -28,6 +28,10 @@
  * FTZ|DAZ (testutil.h); NVFP4 and ggml_q8_0 quantisation pieces are marked
  * environment-dependent (the documented exception of doc/blocks.md).  The re-exec
  * harness is tpt_isa_main (testutil.h); this file holds the sweep.
+ *
+ * Under TP_TEST_TIER=quick (testutil.h; the children inherit it) the sweep
+ * takes a tenth or a fifth of the random tensors per (format, rule, mode)
+ * and a quarter of the long ones; the scale-code sweeps stay whole.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <float.h>
@@ -67,6 +71,9 @@ static uint32_t fbits(float f)
     memcpy(&b, &f, sizeof b);
     return b;
 }
+
+/* Nonzero in the reduced tier (TP_TEST_TIER=quick); set by main(). */
+static int quick;
 
 /* ------------------------------------------------------------ the configs */
 
@@ -376,6 +383,8 @@ static void sweep(run *r, uint64_t seed)
                 continue; /* ignored by NVFP4 */
             for (int rnd = TP_RNE; rnd <= TP_RSR; rnd++) {
                 int pieces = (rnd == TP_RNE && mx_fast) ? 160 : 10;
+                if (quick) /* two, so that NVFP4 also takes ts = 1 (pc % 3 == 1) */
+                    pieces = pieces > 10 ? 16 : 2;
                 for (int pc = 0; pc < pieces; pc++, off++) {
                     size_t nblk = 1 + (size_t)(r32() % MAXBLK);
                     if (bs > 64 && nblk > 8)
@@ -398,7 +407,7 @@ static void sweep(run *r, uint64_t seed)
          * with a sprinkling of every kind, so that the flags still to find
          * change from group to group */
         for (int rule = TP_SCALE_FLOOR; rule <= TP_SCALE_EVEN && mx_fast; rule++) {
-            for (int pc = 0; pc < 8; pc++, off++) {
+            for (int pc = 0; pc < (quick ? 2 : 8); pc++, off++) {
                 size_t nblk = 17 + (size_t)(r32() % (LONGBLK - 16));
                 size_t exact = r32() % 40;
                 for (size_t k = 0; k < nblk; k++) {
@@ -455,5 +464,15 @@ int main(int argc, char **argv)
         "check_block_isa", "block_isa", "bisa", ENV_OUT, ENV_DETAIL, MAGIC,
         "status, flags, scales, codes, values, red zones", isa_sweep, explain,
     };
-    return tpt_isa_main(&suite, argc, argv);
+    int status = 0;
+    (void)argc;
+    quick = tpt_quick();
+    if (tpt_isa_child(&suite, &status))
+        return status;
+    tpt_banner(suite.program);
+    if (quick)
+        printf("# tier: quick (reduced sweeps)\n");
+    Suite *su = suite_create(suite.suite);
+    tpt_isa_add(su, &suite, argv[0]);
+    return tpt_run(su);
 }

@@ -16,6 +16,13 @@
  *  - the hard cases of tests/data/codec_hard.txt.
  *
  * The expected value of every comparison comes from tests/oracle.
+ *
+ * Under TP_TEST_TIER=quick (testutil.h) the same tests run on fewer values:
+ * of a format wider than 8 bits (and of the binary16 / bfloat16 sources)
+ * every 61st code plus the codes near zero, near the largest magnitudes
+ * and at every binade edge; a 61 times sparser binary32 stride; a 20th
+ * (or less) of the random samples.  Formats of at most 8 bits stay
+ * exhaustive.
  */
 #include <float.h>
 #include <math.h>
@@ -39,6 +46,29 @@
         if (!(expr))                                                                       \
             ck_abort_msg(__VA_ARGS__);                                                     \
     } while (0)
+
+/* Nonzero in the reduced tier (TP_TEST_TIER=quick); set by main(). */
+static int quick;
+
+/* Quick tier: whether magnitude index m (0..top) of format d is kept: all
+ * of them when top < 256, else every 61st, the 8 smallest and the 8
+ * largest, and for floats the first and last significand of every binade
+ * (the subnormal/normal boundary among them). */
+static int quick_keep(const tp_format_desc *d, uint64_t m, uint64_t top)
+{
+    uint64_t mm = (UINT64_C(1) << d->man_bits) - 1;
+    if (top < 256 || m % 61 == 0 || m < 8 || m + 8 > top)
+        return 1;
+    return d->kind == TP_KIND_FLOAT && d->man_bits > 0 && ((m & mm) == 0 || (m & mm) == mm);
+}
+
+/* Quick tier: whether code c of a format of at most 16 bits is kept (on
+ * its magnitude bits; for integers both ends of either sign). */
+static int quick_keep_code(const tp_format_desc *d, uint64_t c)
+{
+    uint64_t top = (UINT64_C(1) << (d->bits - (d->sign ? 1 : 0))) - 1;
+    return quick_keep(d, c & top, top);
+}
 
 /* ------------------------------------------------------------ formats */
 
@@ -349,7 +379,7 @@ START_TEST(test_sr_word)
     for (i = 0; i < 5; i++)
         ck_assert_uint_eq(tp_sr_word(fixed[i][0], fixed[i][1]),
                           orc_sr_word(fixed[i][0], fixed[i][1]));
-    for (i = 0; i < 100000; i++) {
+    for (i = 0; i < (quick ? 2000 : 100000); i++) {
         uint64_t s = tpt_rand64(&rng), c = tpt_rand64(&rng);
         if (tp_sr_word(s, c) != orc_sr_word(s, c)) {
             ck_abort_msg("tp_sr_word(0x%llx, 0x%llx) = 0x%x, expected 0x%x",
@@ -362,19 +392,22 @@ END_TEST
 
 /* ------------------------------------------------------------ tests: decode */
 
-/* The codes to test for format d: all of them up to 16 bits, else a sample. */
+/* The codes to test for format d: all of them up to 16 bits, else a sample
+ * (quick: quick_keep_code's share of them, and a smaller sample). */
 static uint64_t *codes_of(const tp_format_desc *d, size_t *n, uint64_t *rng)
 {
     uint64_t *c;
     size_t i, k = 0;
     if (d->bits <= 16) {
-        *n = (size_t)1 << d->bits;
-        c = xmalloc(*n * sizeof *c);
-        for (i = 0; i < *n; i++)
-            c[i] = i;
+        size_t all = (size_t)1 << d->bits;
+        c = xmalloc(all * sizeof *c);
+        for (i = 0; i < all; i++)
+            if (!quick || quick_keep_code(d, i))
+                c[k++] = i;
+        *n = k;
         return c;
     }
-    *n = 70000;
+    *n = quick ? 3000 : 70000;
     c = xmalloc(*n * sizeof *c);
     if (d->bits == 32) {
         static const uint32_t sp[] = {0, 0x80000000u, 1, 0x807FFFFFu, 0x00800000u, 0x7F7FFFFFu,
@@ -382,8 +415,8 @@ static uint64_t *codes_of(const tp_format_desc *d, size_t *n, uint64_t *rng)
                                       0xFFFFFFFFu, 0x7FBFFFFFu, 0x3F800000u};
         for (i = 0; i < sizeof sp / sizeof sp[0]; i++)
             c[k++] = sp[i];
-        for (i = 0; k < 40000; i++)
-            c[k++] = (uint32_t)(i * 107377u);
+        for (i = 0; k < (quick ? 1700u : 40000u); i++)
+            c[k++] = (uint32_t)(i * (quick ? 107377u * 23u : 107377u));
         while (k < *n)
             c[k++] = tpt_rand64(rng) >> 32;
     } else {
@@ -597,20 +630,26 @@ END_TEST
 
 /* ------------------------------------------------------------ tests: 16-bit sweep */
 
-/* Every binary16 (source 0) or bfloat16 (source 1) pattern as a float. */
-static float *half_inputs(int source)
+/* Every binary16 (source 0) or bfloat16 (source 1) pattern as a float
+ * (quick: quick_keep_code's share of them); *n of them. */
+static float *half_inputs(int source, size_t *n)
 {
     float *in = xmalloc(65536 * sizeof *in);
+    const tp_format_desc *src = tp_format_get(source == 0 ? TP_F16 : TP_BF16);
     uint32_t i;
+    size_t k = 0;
     for (i = 0; i < 65536; i++) {
+        if (quick && !quick_keep_code(src, i))
+            continue;
         if (source == 0) {
             uint32_t b;
-            REQUIRE(orc_decode_f32(tp_format_get(TP_F16), i, &b, NULL) == 0);
-            in[i] = u2f(b);
+            REQUIRE(orc_decode_f32(src, i, &b, NULL) == 0);
+            in[k++] = u2f(b);
         } else {
-            in[i] = u2f(i << 16);
+            in[k++] = u2f(i << 16);
         }
     }
+    *n = k;
     return in;
 }
 
@@ -630,10 +669,11 @@ START_TEST(test_sweep_f16_bf16)
     g_mismatches = 0;
     for (source = 0; source < 2; source++) {
         float *in;
+        size_t n;
         if ((source == 0 && fi == TP_F16) || (source == 1 && fi == TP_BF16))
             continue;
-        in = half_inputs(source);
-        encode_all_modes(fi, in, NULL, 65536, &rng);
+        in = half_inputs(source, &n);
+        encode_all_modes(fi, in, NULL, n, &rng);
         free(in);
     }
     finish("binary16/bfloat16 sweep");
@@ -671,6 +711,8 @@ static float *boundary_inputs_f32(const tp_format_desc *d, size_t *n)
     for (c = 0; c <= maxm + 2; c++) {
         double a, b, mid;
         float fa, fm;
+        if (quick && !quick_keep(d, c, maxm + 2))
+            continue;
         REQUIRE(orc_grid_value(d, c, &a) == 0);
         REQUIRE(orc_grid_value(d, c + 1, &b) == 0);
         mid = (a + b) / 2;
@@ -820,6 +862,7 @@ END_TEST
 #define F32_STRIDE 4099u
 #define F32_SPARSE (4099u * 13u)
 #define F32_RANDOM 20000u
+#define QUICK_F32 61u /* quick: strides this much longer, this many times fewer random */
 
 START_TEST(test_f32_sweep)
 {
@@ -833,11 +876,13 @@ START_TEST(test_f32_sweep)
         for (ovf = 0; ovf < 3; ovf++) {
             uint64_t u, stride = (mode == 0 && ovf == 0) ? F32_STRIDE : F32_SPARSE;
             uint64_t start = (uint64_t)(mode * 3 + ovf) * 977u % stride;
+            if (quick)
+                stride *= QUICK_F32;
             n = 0;
             for (u = start; u <= UINT32_MAX; u += stride)
                 in[n++] = u2f((uint32_t)u);
             encode_batch(fi, in, NULL, n, mode, (tp_overflow)ovf, &rng);
-            for (n = 0; n < F32_RANDOM; n++)
+            for (n = 0; n < (quick ? F32_RANDOM / QUICK_F32 : F32_RANDOM); n++)
                 in[n] = u2f((uint32_t)(tpt_rand64(&rng) >> 32));
             encode_batch(fi, in, NULL, n, mode, (tp_overflow)ovf, &rng);
         }
@@ -890,6 +935,8 @@ START_TEST(test_f64_inputs)
         for (c = 0; c <= maxm + 1; c++) {
             double a, b, mid;
             int e;
+            if (quick && !quick_keep(d, c, maxm + 1))
+                continue;
             REQUIRE(orc_grid_value(d, c, &a) == 0);
             REQUIRE(orc_grid_value(d, c + 1, &b) == 0);
             mid = (a + b) / 2;
@@ -907,7 +954,7 @@ START_TEST(test_f64_inputs)
     }
 
     /* between binary32 neighbours: eighths, including the exact midpoint */
-    for (i = 0; i < 3000; i++) {
+    for (i = 0; i < (quick ? 150u : 3000u); i++) {
         float a = u2f((uint32_t)(tpt_rand64(&rng) >> 33)); /* positive */
         float b = nextafterf(a, INFINITY);
         int j;
@@ -918,9 +965,9 @@ START_TEST(test_f64_inputs)
     }
     /* random binary64 patterns: all of them, and a band of exponents that
      * reaches the narrow formats */
-    for (i = 0; i < 8000; i++)
+    for (i = 0; i < (quick ? 400u : 8000u); i++)
         push2d(v, &k, cap, u2d(tpt_rand64(&rng)));
-    for (i = 0; i < 16000; i++) {
+    for (i = 0; i < (quick ? 800u : 16000u); i++) {
         uint64_t r = tpt_rand64(&rng);
         uint64_t e = 1023 - 160 + (r >> 55) % 300;
         push2d(v, &k, cap, u2d((e << 52) | (tpt_rand64(&rng) & UINT64_C(0x000FFFFFFFFFFFFF))));
@@ -1088,5 +1135,8 @@ static Suite *codec_suite(void)
 int main(void)
 {
     tpt_banner("check_codec");
+    quick = tpt_quick();
+    if (quick)
+        printf("# tier: quick (reduced sweeps)\n");
     return tpt_run(codec_suite());
 }

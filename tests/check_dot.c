@@ -19,6 +19,13 @@
  * with binary32 and bfloat16 subnormals among the inputs; the parent
  * compares, in the default floating-point environment and with the calls of
  * the children under MXCSR FTZ|DAZ.
+ *
+ * Under TP_TEST_TIER=quick (testutil.h; the sweep children inherit it)
+ * every test runs on fewer values: fewer random vectors per format pair,
+ * the long vectors up to a few chunks (the E4M3 chain-bound case beyond
+ * two of its SIMD chunks), one block count per MX case (beyond the first
+ * 64-block chunk where the case needs it), and a thinner ISA sweep that
+ * still crosses every chunk bound.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <float.h>
@@ -36,6 +43,9 @@
 
 #define ENV_OUT "TPT_DOT_OUT"
 #define PREC 4400
+
+/* Nonzero in the reduced tier (TP_TEST_TIER=quick); set by main(). */
+static int quick;
 
 /* NVFP4 tensor scales that are binary32 subnormals (valid: finite, > 0).
  * Under DAZ the library's check ts > 0 (lib/core) and the reference's
@@ -345,6 +355,8 @@ START_TEST(test_pairs)
     rng = tpt_seed() ^ (uint64_t)(_i + 1) * UINT64_C(0x9E3779B97F4A7C15);
     uint64_t abuf[3 * 40], bbuf[3 * 40];
     for (int rep = 0; rep < 6; rep++) {
+        if (quick && (rep == 3 || rep == 4)) /* quick: one random vector without specials */
+            continue;
         size_t n = rep == 0 ? 0 : rep == 1 ? 1 : 1 + rnd64() % 37;
         size_t inca = 1 + rnd64() % 3, incb = 1 + rnd64() % 3;
         int specials = rep == 5;
@@ -360,6 +372,8 @@ START_TEST(test_pairs)
     if (db->sign && db->kind == TP_KIND_FLOAT) {
         uint64_t sbit = UINT64_C(1) << (db->bits - 1);
         for (int rep = 0; rep < 3; rep++) {
+            if (quick && rep == 1)
+                continue;
             uint64_t x = rand_code(da, 0), y = rand_code(db, 0);
             if (rep == 2)
                 y = sbit; /* -0 */
@@ -394,6 +408,10 @@ START_TEST(test_long)
     };
     int c = _i / 7;
     size_t n = lens[_i % 7];
+    /* quick: lengths up to two binary32 chunks, and beyond two E4M3 chunks
+     * for the chain bound itself (one length) */
+    if (quick && n > 5000 && !(c == 0 && _i % 7 == 4))
+        return;
     if (n > 5000 && (cases[c].mode == 2) && cases[c].a != TP_E4M3)
         n = 5000; /* the oracle costs ~1 us per term */
     const tp_format_desc *da = tp_format_get(cases[c].a), *db = tp_format_get(cases[c].b);
@@ -557,7 +575,7 @@ START_TEST(test_round_exact)
                               TP_E2M1, TP_F64};
     mpfr_t x;
     mpfr_init2(x, PREC);
-    for (int it = 0; it < 4000; it++) {
+    for (int it = 0; it < (quick ? 400 : 4000); it++) {
         uint64_t r = rnd64();
         double v = u2d((r & UINT64_C(0x800FFFFFFFFFFFFF)) |
                        ((uint64_t)(1023 - 160 + (int)((r >> 52) % 320)) << 52));
@@ -897,6 +915,10 @@ START_TEST(test_mx_fast)
     int kind = r0 / 6, wsel = (r0 / 3) % 2, bsel = r0 % 3;
     rng = tpt_seed() ^ (uint64_t)(_i * 131 + 17);
     for (size_t q = 0; q < sizeof mx_nb / sizeof mx_nb[0]; q++) {
+        /* quick: one block count; kind 4 (a NaN scale in the second chunk)
+         * the longest, the others one of the rest, rotating */
+        if (quick && (kind == 4 ? q != 4 : q != (size_t)_i % 4))
+            continue;
         size_t nb = mx_nb[q], n = nb * 32, off = q % 2;
         mxop A, B;
         mx_make(&A, pair, 0, kind, wsel, bsel, nb, off);
@@ -1003,6 +1025,8 @@ static void sweep(sink *s)
                 size_t n = lens[li], inc = (li % 3 == 2) ? 3 : 1;
                 if (n >= 2047 && (fa + fb) % 3 != 0)
                     continue;
+                if (quick && n >= 2047 && (fa * TP_FORMAT_COUNT + fb) % 7 != 0)
+                    continue; /* quick: the long lengths for one pair in 21 */
                 int sp = li == 4;
                 for (size_t i = 0; i < n; i++) {
                     store(da, a, i * inc, rand_code(da, sp));
@@ -1037,7 +1061,10 @@ static void sweep(sink *s)
                                                      : mode < 10 ? (mode < 8 ? TP_F32 : TP_BF16)
                                                      : mode % 2 == 0 ? TP_F32 : TP_BF16;
         const tp_format_desc *d = tp_format_get(f);
-        for (size_t i = 0; i < n; i++) {
+        /* quick: binary32 / bfloat16 vectors of a few chunks; E4M3 ones
+         * still beyond its first SIMD chunk */
+        size_t nm = quick && f != TP_E4M3 ? 9842 : n;
+        for (size_t i = 0; i < nm; i++) {
             for (int t = 0; t < 2; t++) {
                 uint64_t r = rnd64(), c;
                 uint32_t u = (uint32_t)(r & 0x807FFFFFu) | (uint32_t)((r >> 40) % 254 + 1) << 23;
@@ -1063,8 +1090,8 @@ static void sweep(sink *s)
             }
         }
         if (mode % 2 == 1 && mode < 6 && f != TP_E4M3)
-            store(d, x, n / 3, f == TP_F32 ? 0x7F800000u : 0x7F80u); /* an Inf */
-        for (size_t len = 1; len <= n; len = len * 3 + 1) {
+            store(d, x, nm / 3, f == TP_F32 ? 0x7F800000u : 0x7F80u); /* an Inf */
+        for (size_t len = 1; len <= nm; len = len * 3 + 1) {
             uint64_t c = 0;
             unsigned fl = 0;
             snprintf(s->ctx, sizeof s->ctx, "long tp_dot %s x %s, mode %d, n %zu -> f64 rne",
@@ -1121,6 +1148,9 @@ static void sweep(sink *s)
     for (int pair = 0; pair < 4; pair++) {
         for (int r0 = 0; r0 < MX_KINDS * 2 * 3; r0++) {
             for (size_t q = 0; q < sizeof mx_nb / sizeof mx_nb[0]; q++) {
+                /* quick: the block counts of test_mx_fast */
+                if (quick && (r0 / 6 == 4 ? q != 4 : q != (size_t)(pair * MX_KINDS * 2 * 3 + r0) % 4))
+                    continue;
                 size_t nb = mx_nb[q], off = q % 2;
                 mxop A, B;
                 mx_make(&A, pair, 0, r0 / 6, (r0 / 3) % 2, r0 % 3, nb, off);
@@ -1190,9 +1220,12 @@ int main(int argc, char **argv)
 {
     int status = 0;
     (void)argc;
+    quick = tpt_quick();
     if (tpt_isa_child(&isa_suite, &status))
         return status;
     tpt_banner("dot");
+    if (quick)
+        printf("# tier: quick (reduced sweeps)\n");
     Suite *s = dot_suite();
     tpt_isa_add(s, &isa_suite, argv[0]);
     return tpt_run(s);

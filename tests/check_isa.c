@@ -22,6 +22,13 @@
  * the specials, the strided and random sweeps) and subnormal codes of every
  * format.  The re-exec harness is
  * tpt_isa_main (testutil.h); this file holds the sweep and the explanation.
+ *
+ * Under TP_TEST_TIER=quick (testutil.h; the children inherit it) the sweep
+ * takes fewer inputs: every 8-bit format's codes near zero and near the
+ * top plus a stride through the rest, the binary16 and bfloat16 patterns
+ * near their zero, subnormal, overflow and NaN edges plus every 61st, and
+ * a 61 times thinner strided and random sample; fewer random codes to
+ * decode.  Every format, mode, policy and piece length still occurs.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -34,6 +41,30 @@
 #define ENV_OUT "TPT_ISA_OUT"       /* child mode: write results here */
 #define ENV_DETAIL "TPT_ISA_DETAIL" /* child mode: dump this piece in full */
 #define MAGIC UINT32_C(0x54504953)  /* "TPIS" */
+
+/* Nonzero in the reduced tier (TP_TEST_TIER=quick); set by main(). */
+static int quick;
+
+/* Quick tier: the 16-bit patterns (binary16 or bfloat16 bits h) kept: every
+ * 61st, and those near the edges of either format (zero and the smallest
+ * subnormals, the subnormal/normal boundary, the largest finite values,
+ * Inf and NaN). */
+static int keep16(uint32_t h)
+{
+    uint32_t m = h & 0x7FFFu;
+    return h % 61 == 0 || m < 8 || m >= 0x7F78u ||      /* both: zero; bfloat16 top */
+           (m >= 0x7BF8u && m < 0x7C08u) ||              /* binary16 max, Inf, NaN */
+           (m >= 0x03F8u && m < 0x0408u) ||              /* binary16 subnormal edge */
+           (m >= 0x0078u && m < 0x0088u);                 /* bfloat16 subnormal edge */
+}
+
+/* Quick tier: the codes kept of a format with nc codes: all of a format of
+ * at most 6 bits; else those near zero and near the top magnitudes (both
+ * signs) and every 13th. */
+static int keep_code8(unsigned c, unsigned nc)
+{
+    return nc <= 64 || c % 13 == 0 || (c & 0x7Fu) < 4 || (c & 0x7Fu) >= 0x7Cu;
+}
 
 /* ------------------------------------------------------------ inputs */
 
@@ -101,6 +132,8 @@ static void gen_f32(vec *a, uint64_t seed)
         unsigned nc = 1u << d->bits;
         for (unsigned c = 0; c < nc; c++) {
             double v, w;
+            if (quick && !keep_code8(c, nc))
+                continue;
             if (tp_decode1(d, c, &v, NULL) != TP_OK || !isfinite(v))
                 continue;
             push_near(a, fbits((float)v));
@@ -116,6 +149,8 @@ static void gen_f32(vec *a, uint64_t seed)
         }
     }
     for (uint32_t h = 0; h < 65536; h++) {
+        if (quick && !keep16(h))
+            continue;
         push(a, h << 16); /* every bfloat16 */
         /* every binary16, widened exactly by hand */
         uint32_t s = (h & 0x8000u) << 16, e = (h >> 10) & 0x1F, m = h & 0x3FF;
@@ -126,11 +161,12 @@ static void gen_f32(vec *a, uint64_t seed)
         else
             push(a, s | fbits((float)ldexp((double)m, -24)));
     }
-    for (uint32_t i = 0; i < (1u << 16); i++)
+    uint32_t step = quick ? 61 : 1; /* quick: a 61 times thinner sample */
+    for (uint32_t i = 0; i < (1u << 16); i += step)
         push(a, i * 65536u + (uint32_t)(tpt_rand64(&st) & 0xFFFF));
-    for (int i = 0; i < (1 << 15); i++)
+    for (int i = 0; i < (1 << 15); i += (int)step)
         push(a, (uint32_t)tpt_rand64(&st));
-    for (int i = 0; i < (1 << 15); i++) {
+    for (int i = 0; i < (1 << 15); i += (int)step) {
         uint64_t r = tpt_rand64(&st);
         double v = ldexp((double)(r >> 11) / 9007199254740992.0, (int)(r % 48) - 30);
         push(a, fbits((float)((r >> 10) & 1 ? -v : v)));
@@ -254,9 +290,12 @@ static void gen_codes(vec *c, const tp_format_desc *d, const vec *f32in, uint64_
     }
     uint64_t st = seed ^ d->bits;
     uint32_t nc = 1u << d->bits;
+    /* quick: 16-bit codes thinned; enough random codes that the pieces
+     * still reach every length up to 70 and a few of the larger ones */
     for (uint32_t k = 0; k < nc; k++)
-        push(c, k);
-    for (int i = 0; i < 20000; i++)
+        if (!quick || d->bits <= 8 || keep16(k))
+            push(c, k);
+    for (int i = 0; i < (quick ? 3000 : 20000); i++)
         push(c, (uint32_t)(tpt_rand64(&st) & (nc - 1)));
 }
 
@@ -385,5 +424,15 @@ int main(int argc, char **argv)
         "check_isa", "isa", "isa", ENV_OUT, ENV_DETAIL, MAGIC,
         "codes, flags, red zones", isa_sweep, explain,
     };
-    return tpt_isa_main(&suite, argc, argv);
+    int status = 0;
+    (void)argc;
+    quick = tpt_quick();
+    if (tpt_isa_child(&suite, &status))
+        return status;
+    tpt_banner(suite.program);
+    if (quick)
+        printf("# tier: quick (reduced sweeps)\n");
+    Suite *su = suite_create(suite.suite);
+    tpt_isa_add(su, &suite, argv[0]);
+    return tpt_run(su);
 }

@@ -420,7 +420,16 @@ END_TEST
 void tpt_isa_add(Suite *su, const tpt_isa_suite *s, const char *argv0)
 {
     isa_suite = s;
-    self_path = access("/proc/self/exe", X_OK) == 0 ? "/proc/self/exe" : argv0;
+    /* The program's real path: under valgrind or qemu-user, /proc/self/exe
+     * itself would start the emulator, while readlink names the program. */
+    static char self_buf[4096];
+    ssize_t len = readlink("/proc/self/exe", self_buf, sizeof self_buf - 1);
+    if (len > 0) {
+        self_buf[len] = '\0';
+        self_path = self_buf;
+    } else {
+        self_path = argv0;
+    }
     TCase *tc = tcase_create("equivalence");
     tcase_set_timeout(tc, 300);
     tcase_add_unchecked_fixture(tc, make_ref, drop_ref);
