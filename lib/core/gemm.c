@@ -195,13 +195,12 @@ static tp_status resolve(tp_layout layout, int role, size_t count, size_t k, con
     o->v.sbytes = sb;
     if (count == 0 || k == 0)
         return TP_OK;
-    size_t kb_s, kb_e, last, n, ns = 0;
+    size_t kb_s, kb_e, n, ns = 0;
     st = tp_block_storage(&o->bd, k, &kb_s, &kb_e);
     if (st != TP_OK)
         return st;
     if (mul_add(count - 1, eb, kb_e, &n) || (sb != 0 && mul_add(count - 1, sb, kb_s, &ns)))
         return TP_ERR_SIZE;
-    (void)last;
     if (x->data == NULL || (sb != 0 && x->scales == NULL))
         return TP_ERR_NULL;
     if (wraps(x->data, n) || (sb != 0 && wraps(x->scales, ns)))

@@ -98,7 +98,7 @@ typedef struct settings {
     const tp_format_desc *outd;
     int trunc_bits;
     const char *out_dir;
-    int force, per_sample, progress;
+    int force, per_sample;
     tio_tensor ta, tb;
     int have_ta, have_tb;
     const char *ta_spec, *tb_spec;
@@ -140,18 +140,18 @@ static void progress_update(progress *p, double add)
     p->done += add;
     if (!p->on || p->total <= 0)
         return;
-    int pct = (int)(100.0 * p->done / p->total);
-    if (pct > 100)
-        pct = 100;
-    if (pct == p->last)
+    int percent = (int)(100.0 * p->done / p->total);
+    if (percent > 100)
+        percent = 100;
+    if (percent == p->last)
         return;
-    p->last = pct;
+    p->last = percent;
     char bar[41];
-    int w = pct * 40 / 100;
+    int w = percent * 40 / 100;
     for (int i = 0; i < 40; i++)
         bar[i] = i < w ? '#' : '.';
     bar[40] = 0;
-    fprintf(stderr, "\r" CLI_PROG " accuracy: [%s] %3d%%", bar, pct);
+    fprintf(stderr, "\r" CLI_PROG " accuracy: [%s] %3d%%", bar, percent);
     fflush(stderr);
 }
 
@@ -1012,7 +1012,7 @@ static int cell_ok(const store_fmt *fa, const store_fmt *fb, size_t k, int note)
     if (note)
         fprintf(stderr, CLI_PROG " accuracy: note: k=%zu skipped for %s x %s (not a multiple of "
                         "the block size %zu)\n",
-                k, fa->name, fb->name, k % ba ? ba : bb);
+                k, fa->name, fb->name, (k % ba) != 0 ? ba : bb);
     return 0;
 }
 
@@ -1103,7 +1103,7 @@ static void write_report(FILE *fp, const settings *st, const sweep *sws, int nsw
     for (int w = 0; w < nsw; w++) {
         const sweep *sw = &sws[w];
         fprintf(fp, "\n## %s\n\n", sw->title);
-        if (plots)
+        if (plots && sw->nk >= 2) /* one K value gives no curve to plot */
             fprintf(fp, "Plots of the error against K: `plots/%s_*.png` (and `.svg`).\n\n",
                     sw->name);
         fprintf(fp, "| a | b | dist | K | acc | n | total mean | total p99 | total max | rel "
@@ -1209,8 +1209,9 @@ static int write_plots(const settings *st, const sweep *sws, int nsw, const rows
                     sw->acc[a].name);
             for (size_t j = i; j < rs->n; j++) {
                 const row *q = &rs->v[j];
-                if (strcmp(q->study, r->study) || strcmp(q->a, r->a) || strcmp(q->b, r->b) ||
-                    strcmp(q->dist, r->dist) || strcmp(q->acc, sw->acc[a].name))
+                if (strcmp(q->study, r->study) != 0 || strcmp(q->a, r->a) != 0 ||
+                    strcmp(q->b, r->b) != 0 || strcmp(q->dist, r->dist) != 0 ||
+                    strcmp(q->acc, sw->acc[a].name) != 0)
                     continue;
                 fprintf(dat.fp, "%zu %.6g %.6g %.6g %.6g\n", q->k, q->tot[0], q->tot[1],
                         q->tot[3], q->accu[0]);

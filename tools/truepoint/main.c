@@ -470,7 +470,7 @@ static void prefer_fixed(double x, int digits, int max_exp, char *buf, size_t si
     int exp10;
     if (e == NULL)
         return;
-    exp10 = atoi(e + 1);
+    exp10 = (int)strtol(e + 1, NULL, 10);
     if (exp10 >= -4 && exp10 < max_exp) {
         int decimals = digits - 1 - exp10;
         snprintf(buf, size, "%.*f", decimals > 0 ? decimals : 0, x);

@@ -531,7 +531,7 @@ static void dec_build(int f)
         return;
     }
     /* TAB128S with the fixes: find which high codes break the sign rule */
-    unsigned bad = 0, badc = 0, fxf = 0, good_flags = 1;
+    unsigned bad = 0, badc = 0, good_flags = 1;
     for (unsigned c = 0; c < 128; c++)
         if (fl[c])
             good_flags = 0;
@@ -559,7 +559,7 @@ static void dec_build(int f)
     }
     if (good_flags && nc == 256) {
         int same = 1;
-        fxf = fl[128];
+        unsigned fxf = fl[128];
         for (unsigned c = 128; c < 256; c++)
             if (r[c] != r[128] || fl[c] != fxf)
                 same = 0;
