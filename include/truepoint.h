@@ -710,8 +710,9 @@ TP_API tp_status tp_block_dot_acc(const tp_block_desc *ba, const uint8_t *sa, co
  *  each addition rounded to binary32.  With s the result, t = alpha * s
  *  (binary64, rounded), then t = t + beta * c (binary64, each operation
  *  rounded) when beta != 0, and t is rounded to the output format as
- *  tp_encode_f64 would (a NaN t as a positive NaN: NaN signs follow the
- *  hardware's operand order).  FAST results follow the caller's floating-point
+ *  tp_encode_f64 would (a NaN t as the positive quiet NaN with a zero
+ *  payload: the sign and payload of a NaN follow the hardware's operand
+ *  order).  FAST results follow the caller's floating-point
  *  environment (FTZ/DAZ) and are not checked against the oracle.
  *
  *  Storage.  An element operand holds codes of its format's storage size

@@ -642,8 +642,8 @@ void tpi_mm_put_fast(const tpi_mm *mm, size_t i, size_t j, float s, unsigned *fl
     if (mm->beta != 0) {
         t = t + mm->beta * tpi_ref_decode1(mm->cf, tpi_load_code(mm->c, ci, mm->csize), flags);
     }
-    if (t != t) /* the sign of a NaN depends on the hardware's operand order */
-        t = fabs(t);
+    if (t != t) /* a NaN's sign and payload depend on the hardware's operand order */
+        t = (double)NAN;
     uint64_t code = tpi_ref_encode1_f64(mm->cf, t, mm->rnd, mm->ovf, rbits(mm, i, j), flags);
     tpi_store_code(mm->c, ci, mm->csize, code);
 }

@@ -231,8 +231,8 @@ int org_fast1(const float *va, const float *vb, size_t k, double alpha, double b
         volatile double bc = beta * d_of(bits);
         t = t + bc;
     }
-    if (t != t) /* the documented FAST order takes a NaN as a positive NaN */
-        t = fabs(t);
+    if (t != t) /* the documented FAST order takes a NaN as the default quiet NaN */
+        t = (double)NAN;
     unsigned f = 0;
     if (orc_encode(cfmt, t, rnd, ovf, rbits, code, &f) != 0)
         return -1;
