@@ -713,7 +713,7 @@ TP_API tp_status tp_block_dot_acc(const tp_block_desc *ba, const uint8_t *sa, co
  *  tp_encode_f64 would (a NaN t as the positive quiet NaN with a zero
  *  payload: the sign and payload of a NaN follow the hardware's operand
  *  order).  FAST results follow the caller's floating-point
- *  environment (FTZ/DAZ) and are not checked against the oracle.
+ *  environment (FTZ/DAZ) and raise only the flags of the final encode.
  *
  *  Storage.  An element operand holds codes of its format's storage size
  *  (tp_format_desc.bits rounded up to 1, 2, 4 or 8 bytes), indexed as BLAS

@@ -376,7 +376,11 @@ static tp_status setup(call *cl, int gemv, tp_layout layout, size_t m, size_t n,
     mm->sr = o->sr;
     mm->mode = o->mode;
     cl->gemv = gemv;
-    cl->flags = alpha != 0 && m != 0 && n != 0 && k != 0 ? (cl->a.flags | cl->b.flags) : 0;
+    /* UE4M3 element codes with the sign bit: TP_FLAG_INVALID in exact mode
+     * (FAST mode raises only the flags of its final encode) */
+    cl->flags = o->mode == TP_MODE_EXACT && alpha != 0 && m != 0 && n != 0 && k != 0
+                    ? (cl->a.flags | cl->b.flags)
+                    : 0;
     if (beta != 0 && clen != 0 && (uint64_t)cl->cf.bits < csize * 8) { /* C is read */
         uint64_t any = 0;
         for (size_t j = 0; j < n; j++)
@@ -578,11 +582,9 @@ void tpi_mm_generic(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t j1
 
 /* Values [k0, k0 + len) of vector v as binary32 (block values as
  * tp_block_dequantize_f32 gives them; len a multiple of the block size).
- * Block decoding raises TP_FLAG_INVALID for UE4M3 scales with the sign bit,
- * as the exact path does; its other flags (binary32 overflow) are not
- * part of FAST mode's contract. */
-static void vec_to_f32(const tpi_vecs *x, size_t v, size_t k0, size_t len, float *dst,
-                       unsigned *flags)
+ * FAST mode raises only the flags of its final encode: the decoding
+ * flags are dropped. */
+static void vec_to_f32(const tpi_vecs *x, size_t v, size_t k0, size_t len, float *dst)
 {
     if (!x->is_block) {
         elem_to_f32(x, v, k0, len, dst);
@@ -595,7 +597,6 @@ static void vec_to_f32(const tpi_vecs *x, size_t v, size_t k0, size_t len, float
     tpi_kernels_get()->blk_dequant[x->kb->fmt](x->kb, sc != NULL ? sc + so : NULL,
                                                tpi_vec_data(x, v) + eo, len / (size_t)x->kb->bs,
                                                x->ts, dst, &f);
-    *flags |= f & TP_FLAG_INVALID;
 }
 
 /* Values of one vector as binary32, a window at a time: a block (block
@@ -604,7 +605,6 @@ static void vec_to_f32(const tpi_vecs *x, size_t v, size_t k0, size_t len, float
 typedef struct fstream {
     const tpi_vecs *x;
     size_t v, k, pos, len;
-    unsigned *flags;
     float buf[FAST_WIN];
 } fstream;
 
@@ -614,7 +614,7 @@ static float fs_get(fstream *s, size_t t)
         size_t w = s->x->is_block ? (size_t)s->x->kb->bs : FAST_WIN;
         s->pos = t; /* a block boundary for block operands */
         s->len = s->k - t < w ? s->k - t : w;
-        vec_to_f32(s->x, s->v, t, s->len, s->buf, s->flags);
+        vec_to_f32(s->x, s->v, t, s->len, s->buf);
     }
     return s->buf[t - s->pos];
 }
@@ -625,7 +625,7 @@ static void fast_one(const tpi_mm *mm, size_t i, size_t j, unsigned *flags)
 {
     float lane[16] = {0};
     if (mm->alpha != 0) {
-        fstream sa = {&mm->a, i, mm->k, 0, 0, flags, {0}}, sb = {&mm->b, j, mm->k, 0, 0, flags, {0}};
+        fstream sa = {&mm->a, i, mm->k, 0, 0, {0}}, sb = {&mm->b, j, mm->k, 0, 0, {0}};
         for (size_t t = 0; t < mm->k; t++)
             lane[t % 16] = fmaf(fs_get(&sa, t), fs_get(&sb, t), lane[t % 16]);
     }
@@ -640,7 +640,8 @@ void tpi_mm_put_fast(const tpi_mm *mm, size_t i, size_t j, float s, unsigned *fl
     double t = mm->alpha * (double)s;
     size_t ci = c_index(mm, i, j);
     if (mm->beta != 0) {
-        t = t + mm->beta * tpi_ref_decode1(mm->cf, tpi_load_code(mm->c, ci, mm->csize), flags);
+        unsigned dropped = 0; /* FAST mode: only the final encode's flags */
+        t = t + mm->beta * tpi_ref_decode1(mm->cf, tpi_load_code(mm->c, ci, mm->csize), &dropped);
     }
     if (t != t) /* a NaN's sign and payload depend on the hardware's operand order */
         t = (double)NAN;

@@ -20,20 +20,19 @@
 
 /* Vector v of an operand as k binary32 values in dst; 0 if the operand
  * needs the generic path (strided element codes). */
-static int decode_vec(const tpi_vecs *x, size_t v, size_t k, float *dst, unsigned *flags)
+static int decode_vec(const tpi_vecs *x, size_t v, size_t k, float *dst)
 {
     const tpi_kernels *kt = tpi_kernels_get();
     unsigned f = 0;
     if (!x->is_block) {
         if (x->kstride != 1)
             return 0;
-        kt->dec_f32[x->fidx](x->f, tpi_vec_data(x, v), dst, k, &f); /* flags: from the checks */
+        kt->dec_f32[x->fidx](x->f, tpi_vec_data(x, v), dst, k, &f);
         return 1;
     }
     kt->blk_dequant[x->kb->fmt](x->kb, tpi_vec_scales(x, v), tpi_vec_data(x, v),
                                 k / (size_t)x->kb->bs, x->ts, dst, &f);
-    *flags |= f & TP_FLAG_INVALID; /* UE4M3 scales with the sign bit, as gemm.c */
-    return 1;
+    return 1; /* FAST mode raises only the flags of its final encode */
 }
 
 static float lanes_dot(const float *a, const float *b, size_t k)
@@ -73,10 +72,10 @@ static int fast_tile(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t j
     int any = mm->alpha != 0 && k != 0; /* k == 0: nothing to decode (data may be NULL) */
     if (any)
         for (size_t j = j0; j < j1; j++)
-            decode_vec(&mm->b, j, k, buf + (j - j0) * stride, flags);
+            decode_vec(&mm->b, j, k, buf + (j - j0) * stride);
     for (size_t i = i0; i < i1; i++) {
         if (any)
-            decode_vec(&mm->a, i, k, arow, flags);
+            decode_vec(&mm->a, i, k, arow);
         for (size_t j = j0; j < j1; j++) {
             float s = any ? lanes_dot(arow, buf + (j - j0) * stride, k) : 0.0f;
             tpi_mm_put_fast(mm, i, j, s, flags);
