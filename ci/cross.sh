@@ -87,7 +87,11 @@ if [ "${TP_CROSS_INSTALL:-1}" != 0 ] && [ "$(id -u)" = 0 ]; then
     t0=$(date +%s)
     # a mirror that is syncing one index (seen for i386) fails `update` while
     # every package needed is still there: go on, the install decides
-    apt-get update -q >/dev/null 2>&1 || log "apt-get update reported errors (continuing)"
+    for i in 1 2 3; do
+        apt-get update -q >/dev/null 2>&1 && break
+        log "apt-get update reported errors (attempt $i)"
+        [ "$i" = 3 ] || sleep 10
+    done
     # shellcheck disable=SC2086
     if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $pkgs \
         >"$root.apt.log" 2>&1; then
