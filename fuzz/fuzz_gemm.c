@@ -208,9 +208,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             l += A.is_block ? A.blk.block_size : 1;
         k = l * (kb % 3);
     }
-    if ((A.is_block && !B.is_block && B.fmt->bits == 64) ||
-        (B.is_block && !A.is_block && A.fmt->bits == 64))
-        bad = 1; /* block x binary64: TP_ERR_FORMAT */
+    if ((!A.is_block && A.fmt->bits == 64) || (!B.is_block && B.fmt->bits == 64))
+        bad = 1; /* binary64 element operands: TP_ERR_FORMAT (include/truepoint.h) */
     fill(&in, &A, 0, layout, m, k, &bad);
     if (api == 3) {
         /* x: k values with increment ld (block x: contiguous) */
