@@ -235,8 +235,19 @@ static void op_make(opnd *o, const fmtsel *f, int role, size_t nvec, size_t k, t
         const tp_block_desc *b = &f->bd;
         int w = ewidth(b);
         int fp8 = b->format == TP_BLOCK_MXFP8_E4M3 || b->format == TP_BLOCK_MXFP8_E5M2;
+        /* FP8 elements of kinds 0 and 6 keep to a window of binades (1 to 4,
+         * or 4 to 12), so that the blocks' values span few or many bits */
+        const tp_format_desc *ed = fp8 ? tp_format_get((tp_format)b->elem) : NULL;
+        unsigned win = 0, ebase = 0, mb = ed ? (unsigned)(ed->bits - 1 - ed->exp_bits) : 0;
+        if (fp8 && (kind == 0 || kind == 6)) {
+            win = kind == 0 ? 1 + (unsigned)(r64() % 4) : 4 + (unsigned)(r64() % 9);
+            ebase = (unsigned)(r64() % ((1u << ed->exp_bits) - win));
+        }
         for (size_t i = 0; i < nvec * k; i++) {
             uint64_t c = (r64() >> 9) & ((UINT64_C(1) << w) - 1);
+            if (win)
+                c = (c & (((UINT64_C(1) << mb) - 1) | 0x80)) |
+                    (uint64_t)(ebase + (unsigned)(r64() % win)) << mb;
             if (fp8 && !(kind == 4 && r64() % 37 == 0)) {
                 double v;
                 if (tp_decode1(tp_format_get((tp_format)b->elem), c, &v, NULL) == TP_OK &&
