@@ -19,10 +19,13 @@
 #include "gemm_pack.h"
 
 /* Tile sizes of the worker split: a GEMM task is a TILE_M x TILE_N block of
- * the output, a GEMV task GEMV_ROWS rows. */
+ * the output, a GEMV task at least GEMV_ROWS rows (more when there are many
+ * rows: about GEMV_TASKS tasks a thread, since each task decodes x again).
+ * Outputs do not depend on the split. */
 #define TILE_M 256
 #define TILE_N 256
 #define GEMV_ROWS 256
+#define GEMV_TASKS 4
 /* Values per chunk when the generic path converts an element operand to
  * binary32 for a block dot (a multiple of every block size is used). */
 #define CHUNK 1024
@@ -280,6 +283,7 @@ typedef struct call {
     tpi_mm mm;
     unsigned flags;   /* from the operands */
     int gemv;
+    size_t tm;        /* rows of a task */
     size_t ntm, ntn;  /* tiles */
 } call;
 
@@ -678,7 +682,7 @@ static void run_tile(const call *cl, size_t i0, size_t i1, size_t j0, size_t j1,
 static void task(void *arg, size_t t, tpi_ws *ws, unsigned *flags)
 {
     const call *cl = arg;
-    size_t tm = cl->gemv ? GEMV_ROWS : TILE_M, tn = TILE_N;
+    size_t tm = cl->tm, tn = TILE_N;
     size_t ti = t % cl->ntm, tj = t / cl->ntm;
     size_t i0 = ti * tm, j0 = tj * tn;
     size_t i1 = cl->mm.m - i0 < tm ? cl->mm.m : i0 + tm;
@@ -691,10 +695,15 @@ static void run_all(call *cl, const tp_gemm_opts *opts, unsigned *flags)
     size_t m = cl->mm.m, n = cl->mm.n;
     unsigned f = cl->flags;
     if (m != 0 && n != 0) {
-        size_t tm = cl->gemv ? GEMV_ROWS : TILE_M, tn = TILE_N;
+        unsigned nt = opts != NULL && opts->threads != 0 ? opts->threads : tpi_pool_default();
+        size_t tm = TILE_M, tn = TILE_N;
+        if (cl->gemv) {
+            size_t per = m / ((size_t)nt * GEMV_TASKS);
+            tm = per > GEMV_ROWS ? (per + 15) / 16 * 16 : GEMV_ROWS;
+        }
+        cl->tm = tm;
         cl->ntm = (m + tm - 1) / tm;
         cl->ntn = (n + tn - 1) / tn;
-        unsigned nt = opts != NULL && opts->threads != 0 ? opts->threads : tpi_pool_default();
         tpi_pool_run(nt, cl->ntm * cl->ntn, task, cl, &f);
     }
     if (flags != NULL)
