@@ -114,14 +114,12 @@ static int row_ok(const uint8_t *sw, size_t nb, int64_t span)
     }
     __m256i mn2 = _mm256_min_epu8(_mm512_castsi512_si256(mn), _mm512_extracti64x4_epi64(mn, 1));
     __m256i mx2 = _mm256_max_epu8(_mm512_castsi512_si256(mx), _mm512_extracti64x4_epi64(mx, 1));
-    uint8_t a[32], z[32];
-    _mm256_storeu_si256((__m256i *)(void *)a, mn2);
-    _mm256_storeu_si256((__m256i *)(void *)z, mx2);
-    unsigned smin = 255, smax = 0;
-    for (int j = 0; j < 32; j++) {
-        smin = a[j] < smin ? a[j] : smin;
-        smax = z[j] > smax ? z[j] : smax;
-    }
+    unsigned smin = _mm512_reduce_min_epu32(
+        _mm512_min_epu32(_mm512_cvtepu8_epi32(_mm256_castsi256_si128(mn2)),
+                         _mm512_cvtepu8_epi32(_mm256_extracti128_si256(mn2, 1))));
+    unsigned smax = _mm512_reduce_max_epu32(
+        _mm512_max_epu32(_mm512_cvtepu8_epi32(_mm256_castsi256_si128(mx2)),
+                         _mm512_cvtepu8_epi32(_mm256_extracti128_si256(mx2, 1))));
     return smax != 0xFF && (int64_t)(smax - smin) + span <= 51;
 }
 
@@ -354,10 +352,11 @@ mx_rows(const uint8_t *const *q, const uint8_t *const *sw, const uint8_t *const 
     size_t bytes = nb * 16;
     for (size_t p0 = 0; p0 < nb; p0 += 16) {
         __m512i pq[MX_R][2];
-        if (p0 % 64 == 0)
+        if (p0 % 64 == 0) {
 #pragma GCC unroll 4
             for (int t = 0; t < nr; t++)
                 _mm_prefetch((const char *)(pfs[t] + p0), _MM_HINT_T0);
+        }
 #pragma GCC unroll 4
         for (int g = 0; g < 4; g++) {
             size_t gi = p0 / 4 + (size_t)g, off = gi * 64;
