@@ -821,69 +821,106 @@ static int sum3_exact(double a, double b, double c, double *s)
     return ok && (s2 != 0.0 || (a == 0.0 && b == 0.0 && c == 0.0));
 }
 
-#define F4_PFD 2 /* prefetch distance in rows */
+#define F4_PFD 2 /* prefetch: the rows F4_PFD past the end of the pass */
 
-/* The three chain sums of one row (exact; see f4_x), in panels of eight
- * groups (16 blocks); sw the row's scale codes; pf is prefetched. */
-static void f4_row(const uint8_t *q, const uint8_t *sw, const uint8_t *pf, size_t nb,
-                   const f4_x *d, double *out)
+#define F4_R 2 /* rows per pass */
+
+/* The three chain sums of rows q[0..nr-1] (nr 1 or F4_R; exact, see f4_x),
+ * in panels of eight groups (16 blocks); sw[t] the rows' scale codes; pf[t]
+ * is prefetched. */
+static inline __attribute__((always_inline)) void
+f4_rows(const uint8_t *const *q, const uint8_t *const *sw, const uint8_t *const *pf, int nr,
+        size_t nb, const f4_x *d, double (*out)[3])
 {
     const __m512i tab = _mm512_set_epi16(-12, -8, -6, -4, -3, -2, -1, 0, 12, 8, 6, 4, 3, 2, 1,
                                          0, -12, -8, -6, -4, -3, -2, -1, 0, 12, 8, 6, 4, 3, 2, 1,
                                          0);
     const __m512i zero = _mm512_setzero_si512();
     size_t ng = nb / 2;
-    __m512d acc[3][2];
-    for (int c = 0; c < 3; c++)
-        acc[c][0] = acc[c][1] = _mm512_setzero_pd();
+    __m512d acc[F4_R][3][2];
+#pragma GCC unroll 2
+    for (int t = 0; t < nr; t++)
+#pragma GCC unroll 3
+        for (int c = 0; c < 3; c++)
+            acc[t][c][0] = acc[t][c][1] = _mm512_setzero_pd();
     for (size_t p0 = 0; p0 < nb; p0 += 16) {
         /* the lane sums of the panel's groups, folded as they come (h: an
          * even group, f: a pair, r[0] / r[1]: groups 0-3 / 4-7) */
-        __m512i h[3], f[3], r[2][3];
+        __m512i h[F4_R][3], f[F4_R][3], r[F4_R][2][3];
         int three = 0;
 #pragma GCC unroll 8
         for (int u = 0; u < 8; u++) {
             size_t g = p0 / 2 + (size_t)u;
-            __m512i a[3] = {zero, zero, zero};
-            if (g < ng) {
-                if (u % 2 == 0)
-                    _mm_prefetch((const char *)(pf + g * 32), _MM_HINT_T0);
-                __m512i w = _mm512_cvtepu8_epi16(
-                    _mm256_loadu_si256((const __m256i *)(const void *)(q + g * 32)));
-                __m512i lo = _mm512_permutexvar_epi16(w, tab);
-                __m512i hi = _mm512_permutexvar_epi16(_mm512_srli_epi16(w, 4), tab);
-                a[0] = F4_LANES(d->s[0]);
-                a[1] = F4_LANES(d->s[1]);
-                if (d->three[g]) {
-                    a[2] = F4_LANES(d->s[2]);
-                    three = 1;
+            __m512i a[F4_R][3];
+            int th = g < ng && d->three[g];
+            three |= th;
+#pragma GCC unroll 2
+            for (int t = 0; t < nr; t++) {
+                a[t][0] = a[t][1] = a[t][2] = zero;
+                if (g < ng) {
+                    if (u % 2 == 0)
+                        _mm_prefetch((const char *)(pf[t] + g * 32), _MM_HINT_T0);
+                    __m512i w = _mm512_cvtepu8_epi16(
+                        _mm256_loadu_si256((const __m256i *)(const void *)(q[t] + g * 32)));
+                    __m512i lo = _mm512_permutexvar_epi16(w, tab);
+                    __m512i hi = _mm512_permutexvar_epi16(_mm512_srli_epi16(w, 4), tab);
+                    a[t][0] = F4_LANES(d->s[0]);
+                    a[t][1] = F4_LANES(d->s[1]);
+                    if (th)
+                        a[t][2] = F4_LANES(d->s[2]);
                 }
             }
+#pragma GCC unroll 2
+            for (int t = 0; t < nr; t++)
 #pragma GCC unroll 3
-            for (int c = 0; c < 3; c++) {
-                if (u % 2 == 0) {
-                    h[c] = a[c];
-                } else if (u % 4 == 1) {
-                    f[c] = fold32(h[c], a[c]);
-                } else {
-                    r[u / 4][c] = fold64(f[c], fold32(h[c], a[c]));
+                for (int c = 0; c < 3; c++) {
+                    if (u % 2 == 0)
+                        h[t][c] = a[t][c];
+                    else if (u % 4 == 1)
+                        f[t][c] = fold32(h[t][c], a[t][c]);
+                    else
+                        r[t][u / 4][c] = fold64(f[t][c], fold32(h[t][c], a[t][c]));
                 }
-            }
         }
-        __m512d sc0, sc1;
-        scales16(sw + p0, nb - p0 >= 16 ? 0xFFFF : (__mmask16)((1u << (nb - p0)) - 1),
-                 d->xe + p0, &sc0, &sc1);
+        __mmask16 sm = nb - p0 >= 16 ? 0xFFFF : (__mmask16)((1u << (nb - p0)) - 1);
+#pragma GCC unroll 2
+        for (int t = 0; t < nr; t++) {
+            __m512d sc0, sc1;
+            scales16(sw[t] + p0, sm, d->xe + p0, &sc0, &sc1);
 #pragma GCC unroll 3
-        for (int c = 0; c < 2 + three; c++) {
-            __m512i l = f4_blocks(r[0][c], r[1][c]);
-            acc[c][0] = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(l)), sc0,
-                                        acc[c][0]);
-            acc[c][1] = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(l, 1)),
-                                        sc1, acc[c][1]);
+            for (int c = 0; c < 2 + three; c++) {
+                __m512i l = f4_blocks(r[t][0][c], r[t][1][c]);
+                acc[t][c][0] = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(l)),
+                                               sc0, acc[t][c][0]);
+                acc[t][c][1] = _mm512_fmadd_pd(
+                    _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(l, 1)), sc1, acc[t][c][1]);
+            }
         }
     }
-    for (int c = 0; c < 3; c++)
-        out[c] = _mm512_reduce_add_pd(_mm512_add_pd(acc[c][0], acc[c][1]));
+#pragma GCC unroll 2
+    for (int t = 0; t < nr; t++)
+        for (int c = 0; c < 3; c++)
+            out[t][c] = _mm512_reduce_add_pd(_mm512_add_pd(acc[t][c][0], acc[t][c][1]));
+}
+
+/* Row i from its three exact chain sums: S = 2^15 * c3[0] + c3[1] +
+ * 2^-15 * c3[2], each term exact. */
+static void f4_put(const tpi_mm *mm, size_t i, const double *c3, unsigned *flags)
+{
+    double tv = c3[0] * 32768.0, lv = c3[2] * 0x1p-15, sv;
+    if (sum3_exact(tv, c3[1], lv, &sv)) {
+        put_row(mm, i, sv, flags);
+    } else { /* the exact sum of the nonzero chain sums */
+        tp_acc acc;
+        tpi_ref_acc_init(&acc);
+        if (tv != 0.0)
+            tpi_dot_add_f64(&acc, tv);
+        if (c3[1] != 0.0)
+            tpi_dot_add_f64(&acc, c3[1]);
+        if (lv != 0.0)
+            tpi_dot_add_f64(&acc, lv);
+        tpi_mm_put_acc(mm, i, 0, &acc, flags);
+    }
 }
 
 static int gemv_mxfp4_f32(const tpi_mm *mm, size_t i0, size_t i1, tpi_ws *ws, unsigned *flags)
@@ -910,31 +947,35 @@ static int gemv_mxfp4_f32(const tpi_mm *mm, size_t i0, size_t i1, tpi_ws *ws, un
     if (!f4_decode_x(mm, nb, &d))
         return 0;
     const tpi_vecs *w = &mm->a;
-    for (size_t i = i0; i < i1; i++) {
-        const uint8_t *sw = tpi_vec_scales(w, i);
-        if (!row_ok(sw, nb, d.span) && !f4_row_scales(sw, nb, &d)) {
-            tpi_mm_generic(mm, i, i + 1, 0, 1, NULL, flags);
+    size_t i = i0;
+    while (i < i1) {
+        const uint8_t *q[F4_R], *sw[F4_R], *pf[F4_R];
+        size_t rows[F4_R];
+        int nr = 0;
+        /* gather up to F4_R rows that pass a check; others go generic */
+        while (i < i1 && nr < F4_R) {
+            const uint8_t *s = tpi_vec_scales(w, i);
+            if (row_ok(s, nb, d.span) || f4_row_scales(s, nb, &d)) {
+                q[nr] = tpi_vec_data(w, i);
+                sw[nr] = s;
+                rows[nr++] = i;
+            } else {
+                tpi_mm_generic(mm, i, i + 1, 0, 1, NULL, flags);
+            }
+            i++;
+        }
+        if (nr == 0)
             continue;
-        }
-        double c3[3];
-        /* prefetched: the row F4_PFD ahead (see mx_rows) */
-        const uint8_t *q = tpi_vec_data(w, i);
-        f4_row(q, sw, i + F4_PFD < i1 ? tpi_vec_data(w, i + F4_PFD) : q, nb, &d, c3);
-        /* S = 2^15 * c3[0] + c3[1] + 2^-15 * c3[2], each term exact */
-        double tv = c3[0] * 32768.0, lv = c3[2] * 0x1p-15, sv;
-        if (sum3_exact(tv, c3[1], lv, &sv)) {
-            put_row(mm, i, sv, flags);
-        } else { /* the exact sum of the nonzero chain sums */
-            tp_acc acc;
-            tpi_ref_acc_init(&acc);
-            if (tv != 0.0)
-                tpi_dot_add_f64(&acc, tv);
-            if (c3[1] != 0.0)
-                tpi_dot_add_f64(&acc, c3[1]);
-            if (lv != 0.0)
-                tpi_dot_add_f64(&acc, lv);
-            tpi_mm_put_acc(mm, i, 0, &acc, flags);
-        }
+        for (int t = 0; t < F4_R; t++) /* rows of a pass ahead, or these again */
+            pf[t] = i + F4_PFD + (size_t)t < i1 ? tpi_vec_data(w, i + F4_PFD + (size_t)t) : q[0];
+        double c3[F4_R][3];
+        if (nr == F4_R)
+            f4_rows(q, sw, pf, F4_R, nb, &d, c3);
+        else
+            for (int t = 0; t < nr; t++)
+                f4_rows(q + t, sw + t, pf + t, 1, nb, &d, c3 + t);
+        for (int t = 0; t < nr; t++)
+            f4_put(mm, rows[t], c3[t], flags);
     }
     return 1;
 }
