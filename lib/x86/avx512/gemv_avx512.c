@@ -151,6 +151,33 @@ static inline __m512i fold64(__m512i p, __m512i q)
     return _mm512_add_epi32(_mm512_unpacklo_epi64(p, q), _mm512_unpackhi_epi64(p, q));
 }
 
+/* The next rows of a pass: from *pi up to i1, up to nr rows that pass the
+ * quick check or full(sw, nb, dx) go to q / sw / rows, the others to the
+ * generic path.  Returns the number gathered; *pi is past the last row
+ * looked at. */
+static int gather_rows(const tpi_mm *mm, size_t *pi, size_t i1, size_t nb, int64_t span,
+                       int (*full)(const uint8_t *, size_t, const void *), const void *dx,
+                       int nr, const uint8_t **q, const uint8_t **sw, size_t *rows,
+                       unsigned *flags)
+{
+    const tpi_vecs *w = &mm->a;
+    size_t i = *pi;
+    int n = 0;
+    while (i < i1 && n < nr) {
+        const uint8_t *s = tpi_vec_scales(w, i);
+        if (row_ok(s, nb, span) || full(s, nb, dx)) {
+            q[n] = tpi_vec_data(w, i);
+            sw[n] = s;
+            rows[n++] = i;
+        } else {
+            tpi_mm_generic(mm, i, i + 1, 0, 1, NULL, flags);
+        }
+        i++;
+    }
+    *pi = i;
+    return n;
+}
+
 /* ============================================================ MXFP4 x MXFP8 */
 
 /* Per-call decoded x of the MXFP4 x MXFP8 kernel (in ws).  W is read in
@@ -287,6 +314,11 @@ static int mx_row_scales(const uint8_t *sw, size_t nb, const mx_x *d)
     return bs < lim;
 }
 
+static int mx_full_check(const uint8_t *sw, size_t nb, const void *d)
+{
+    return mx_row_scales(sw, nb, (const mx_x *)d);
+}
+
 #define MX_R 4   /* rows per pass */
 #define MX_PFD 4 /* prefetch: the rows MX_PFD past the end of the pass */
 
@@ -416,19 +448,7 @@ static int gemv_mxfp4_mxfp8(const tpi_mm *mm, size_t i0, size_t i1, tpi_ws *ws, 
     while (i < i1) {
         const uint8_t *q[MX_R], *sw[MX_R];
         size_t rows[MX_R];
-        int nr = 0;
-        /* gather up to MX_R rows that pass a check; others go generic */
-        while (i < i1 && nr < MX_R) {
-            const uint8_t *s = tpi_vec_scales(w, i);
-            if (row_ok(s, nb, d.span) || mx_row_scales(s, nb, &d)) {
-                q[nr] = tpi_vec_data(w, i);
-                sw[nr] = s;
-                rows[nr++] = i;
-            } else {
-                tpi_mm_generic(mm, i, i + 1, 0, 1, NULL, flags);
-            }
-            i++;
-        }
+        int nr = gather_rows(mm, &i, i1, nb, d.span, mx_full_check, &d, MX_R, q, sw, rows, flags);
         if (nr == 0)
             continue;
         const uint8_t *pf[MX_R], *pfs[MX_R];
@@ -778,6 +798,11 @@ static int f4_row_scales(const uint8_t *sw, size_t nb, const f4_x *d)
            && _mm512_reduce_add_pd(b2) < lim;
 }
 
+static int f4_full_check(const uint8_t *sw, size_t nb, const void *d)
+{
+    return f4_row_scales(sw, nb, (const f4_x *)d);
+}
+
 /* The int32 lane sums of one chain (slice xs) of group g with the decoded
  * weights lo / hi: lanes 0-7 belong to block 2g, lanes 8-15 to block
  * 2g + 1; each below 4 * 12 * 2^15 = 2^20.6, a block's eight below 2^23.6:
@@ -951,19 +976,7 @@ static int gemv_mxfp4_f32(const tpi_mm *mm, size_t i0, size_t i1, tpi_ws *ws, un
     while (i < i1) {
         const uint8_t *q[F4_R], *sw[F4_R], *pf[F4_R];
         size_t rows[F4_R];
-        int nr = 0;
-        /* gather up to F4_R rows that pass a check; others go generic */
-        while (i < i1 && nr < F4_R) {
-            const uint8_t *s = tpi_vec_scales(w, i);
-            if (row_ok(s, nb, d.span) || f4_row_scales(s, nb, &d)) {
-                q[nr] = tpi_vec_data(w, i);
-                sw[nr] = s;
-                rows[nr++] = i;
-            } else {
-                tpi_mm_generic(mm, i, i + 1, 0, 1, NULL, flags);
-            }
-            i++;
-        }
+        int nr = gather_rows(mm, &i, i1, nb, d.span, f4_full_check, &d, F4_R, q, sw, rows, flags);
         if (nr == 0)
             continue;
         for (int t = 0; t < F4_R; t++) /* rows of a pass ahead, or these again */
