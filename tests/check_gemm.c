@@ -15,6 +15,7 @@
 #define _GNU_SOURCE 1
 #include <float.h>
 #include <math.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1404,8 +1405,9 @@ START_TEST(test_threads)
     describe(&b.p, "threads");
     b.p.opts.threads = 1;
     unsigned char *ref = run_copy(&b.p, &b.cb, &f0);
-    static const unsigned nt[] = {1, 2, 3, 7};
-    for (int t = 0; t < 4; t++) {
+    /* and counts far beyond the machine (capped; the GEMV split must not wrap) */
+    static const unsigned nt[] = {1, 2, 3, 7, 0x40000000u, UINT_MAX};
+    for (int t = 0; t < 6; t++) {
         unsigned f;
         b.p.opts.threads = nt[t];
         unsigned char *x = run_copy(&b.p, &b.cb, &f);

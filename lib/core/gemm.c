@@ -698,7 +698,7 @@ static void run_all(call *cl, const tp_gemm_opts *opts, unsigned *flags)
         unsigned nt = opts != NULL && opts->threads != 0 ? opts->threads : tpi_pool_default();
         size_t tm = TILE_M, tn = TILE_N;
         if (cl->gemv) {
-            size_t per = m / ((size_t)nt * GEMV_TASKS);
+            size_t per = m / GEMV_TASKS / nt; /* nt * GEMV_TASKS could wrap a 32-bit size_t */
             tm = per > GEMV_ROWS ? (per + 15) / 16 * 16 : GEMV_ROWS;
         }
         cl->tm = tm;
