@@ -1319,6 +1319,88 @@ START_TEST(test_zeros)
 }
 END_TEST
 
+/* Binary32 outputs near the ends of the normal range and at ties, with
+ * one rounding to nearest even (the AVX-512 GEMM kernels store such
+ * outputs eight at a time and leave the subnormal, overflowing, zero and
+ * NaN ones to the general path).  Each output (i, j) is the sum of four
+ * bf16 terms of row i of A, times sigma_j from column j of B; row 1 is row
+ * 0 negated.  Every case runs in a row of exact neighbours (so that the
+ * call's flags are the case's), at a column that moves across the 16-wide
+ * kernel blocks, and all cases together in one row; half the calls have a
+ * NaN column. */
+START_TEST(test_f32_ends)
+{
+    static const struct {
+        double t[4];
+        int sig; /* log2 sigma */
+    } cs[] = {
+        {{0x1p-126}, 0},                  /* the smallest normal, exact */
+        {{0x1p-126, 0x1p-150}, -30},      /* just above it: rounds down */
+        {{0x1p-126, -0x1p-150}, -30},     /* just below: rounds up to it */
+        {{0x1p-127, 0x1p-151}, -30},      /* subnormal */
+        {{0x1p128, -0x1p104}, 64},        /* the largest finite, exact */
+        {{0x1p128, -0x1p103}, 64},        /* the tie above it: Inf */
+        {{0x1p128, -0x1p103, -0x1p80}, 64}, /* just below that tie */
+        {{0x1p128}, 64},                  /* 2^128 */
+        {{1, 0x1p-24}, 0},                /* tie to even, down */
+        {{1, 0x1p-23, 0x1p-24}, 0},       /* tie to even, up */
+        {{1, -1}, 0},                     /* zero */
+        {{1.5, 0x1p-30}, 0},              /* inexact */
+        {{0x3p100, 0x1p70}, 100},         /* inexact, large */
+        {{0x1p-100, 0x1p-125}, -20},      /* exact, small */
+    };
+    const size_t nc = sizeof cs / sizeof cs[0];
+    rng = tpt_seed() ^ 0x5DEECE66DULL;
+    fsel fa = fsel_name("bf16"), fb = fsel_name("bf16");
+    genp g = {0, 0, 0};
+    for (size_t rep = 0; rep <= nc; rep++) {
+        for (int v = 0; v < 8; v++) {
+            prob p;
+            memset(&p, 0, sizeof p);
+            p.lay = v & 1 ? TP_COL_MAJOR : TP_ROW_MAJOR;
+            p.m = 2;
+            p.n = rep < nc ? 17 + rep % 3 : nc;
+            p.k = 4 * p.n;
+            opnd A, B;
+            op_rand(&A, &fa, ROLE_A, p.m, p.k, p.lay, &g);
+            op_rand(&B, &fb, ROLE_B, p.n, p.k, p.lay, &g);
+            for (size_t j = 0; j < p.n; j++) {
+                /* case of column j: all of them in the last call, else
+                 * case rep at column (3 * rep) % n and 1.5 * 2^(j - 8)
+                 * (exact) elsewhere */
+                size_t c = rep == nc ? j : j == (3 * rep) % p.n ? rep : nc;
+                int sig = c < nc ? cs[c].sig : (int)j - 8;
+                for (size_t t = 0; t < p.k; t++)
+                    B.codes[j * p.k + t] =
+                        enc(fb.fd, t / 4 == j ? ldexp(1.0, sig) : 0.0);
+                for (int u = 0; u < 4; u++) {
+                    double tv = c < nc ? ldexp(cs[c].t[u], -sig) : u == 0 ? 1.5 : 0.0;
+                    uint64_t code = enc(fa.fd, tv);
+                    REQ(code_value(fa.fd, code) == tv); /* the terms are exact bf16 */
+                    A.codes[4 * j + (size_t)u] = code;
+                    A.codes[p.k + 4 * j + (size_t)u] = enc(fa.fd, -tv);
+                }
+            }
+            if (v & 4) /* a NaN in a column of B: that column is NaN */
+                B.codes[(3 * rep + 1) % p.n * p.k] = enc(fb.fd, NAN);
+            op_restore(&A);
+            op_restore(&B);
+            p.A = &A;
+            p.B = &B;
+            p.alpha = 1.0;
+            p.beta = 0.0;
+            p.cf = tp_format_get(TP_F32);
+            p.ldc = p.lay == TP_ROW_MAJOR ? p.n : p.m;
+            prob_fill(&p, TP_RNE, v & 2 ? TP_OVF_SAT : TP_OVF_NONSAT, 0);
+            run_check(&p, "binary32 ends");
+            prob_free(&p);
+            op_free(&A);
+            op_free(&B);
+        }
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------ identities */
 
 /* The k granule of a pair: the larger block size, or 1. */
@@ -2177,6 +2259,7 @@ static Suite *gemm_suite(void)
     tcase_add_loop_test(tc, test_e8m0_ends, 0, 12);
     tcase_add_test(tc, test_alpha_zero);
     tcase_add_loop_test(tc, test_zeros, 0, 7);
+    tcase_add_test(tc, test_f32_ends);
     tcase_add_loop_test(tc, test_fast, 0, N_ALL * N_ALL);
     suite_add_tcase(s, tc);
     tc = tcase_create("identities");

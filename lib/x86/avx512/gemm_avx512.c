@@ -39,10 +39,13 @@
  * binary32 -> binary64 widening never sees a subnormal (bfloat16 subnormals
  * are widened with integer operations).
  *
- * Outputs whose exact sum is zero (the sign of zero), rows or columns with
- * NaN/Inf codes or NaN scales, and blocks that raised the inexact flag go to
- * tpi_mm_generic, each output exactly once.  The generic path gets its own
- * scratch so that the packed panels survive.
+ * With a binary32 C of unit column stride, alpha 1, beta 0 and round to
+ * nearest even, the outputs of a block are rounded and stored eight at a
+ * time (f32_row8); those that would be subnormal or overflow take the
+ * scalar store.  Outputs whose exact sum is zero (the sign of zero), rows
+ * or columns with NaN/Inf codes or NaN scales, and blocks that raised the
+ * inexact flag go to tpi_mm_generic, each output exactly once.  The generic
+ * path gets its own scratch so that the packed panels survive.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -112,12 +115,42 @@ typedef struct tile_ctx {
     unsigned *flags;
     unsigned csr;    /* the caller's MXCSR */
     unsigned raised; /* status flags raised by the generic path and the stores */
+    int direct;      /* f32_direct */
 } tile_ctx;
 
 static void generic(tile_ctx *t, size_t i0, size_t i1, size_t j0, size_t j1)
 {
     if (i0 < i1 && j0 < j1)
         tpi_mm_generic(t->mm, i0, i1, j0, j1, &t->gws, t->flags);
+}
+
+/* The common case C = A B into a binary32 C with rows of unit stride,
+ * rounded to nearest even: outputs of the block go straight to C, eight at
+ * a time (see f32_row8). */
+static int f32_direct(const tpi_mm *mm)
+{
+    return mm->beta == 0 && mm->alpha == 1.0 && mm->rnd == TP_RNE && mm->c_js == 1
+           && tpi_builtin_index(mm->cf->d) == TP_F32;
+}
+
+/* Up to eight outputs of a row (lanes m) from their exact sums s: the lanes
+ * whose |s| is at least 2^-126 and rounds to a finite binary32 are
+ * stored (embedded round to nearest even: the one rounding of the exact
+ * value, whatever MXCSR says, and a normal result, so FTZ cannot apply) and
+ * raise TP_FLAG_INEXACT if rounded; the others, and the zeros, are left to
+ * the caller (returned as a mask). */
+static __mmask8 f32_row8(__m512d s, __mmask8 m, float *dst, unsigned *flags)
+{
+    __m512i e = _mm512_and_si512(_mm512_srli_epi64(_mm512_castpd_si512(s), 52),
+                                 _mm512_set1_epi64(0x7FF));
+    __mmask8 ok = _mm512_mask_cmpge_epi64_mask(m, e, _mm512_set1_epi64(1023 - 126));
+    __m256 f = _mm512_cvt_roundpd_ps(s, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    ok &= (__mmask8)~_mm256_cmp_ps_mask(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), f),
+                                        _mm256_set1_ps(INFINITY), _CMP_EQ_OQ);
+    if (_mm512_mask_cmp_pd_mask(ok, _mm512_cvtps_pd(f), s, _CMP_NEQ_OQ))
+        *flags |= TP_FLAG_INEXACT;
+    _mm256_mask_storeu_ps(dst, ok, f);
+    return (__mmask8)(m & ~ok);
 }
 
 /* Stores the outputs of one MR x NR block of a sub-tile: rows i .. i+mr-1,
@@ -130,17 +163,33 @@ static void finish_block(tile_ctx *t, size_t i, size_t mr, size_t j, size_t nr, 
         generic(t, i, i + mr, j, j + nr);
         return;
     }
+    const tpi_mm *mm = t->mm;
     for (size_t r = 0; r < mr; r++) {
         if (spa[r]) {
             generic(t, i + r, i + r + 1, j, j + nr);
             continue;
         }
+        uint32_t rest = ((uint32_t)1 << nr) - 1; /* outputs left: nr <= 16 */
+        if (t->direct) { /* (post is a power of two: the products are exact) */
+            float *row = (float *)(void *)mm->c + (i + r) * mm->c_is + j;
+            for (size_t q = 0; q < nr; q += 8) {
+                __mmask8 m = (__mmask8)(rest >> q), sp = 0; /* sp: special columns */
+                for (size_t u = q; u < q + 8 && u < nr; u++)
+                    sp |= (__mmask8)((spb[u] != 0) << (u - q));
+                __m512d s = _mm512_mul_pd(_mm512_maskz_loadu_pd(m, c + r * ldc + q),
+                                          _mm512_set1_pd(post));
+                m = (__mmask8)(f32_row8(s, (__mmask8)(m & ~sp), row + q, t->flags) | (m & sp));
+                rest = (rest & ~((uint32_t)0xFF << q)) | ((uint32_t)m << q);
+            }
+        }
         for (size_t q = 0; q < nr; q++) {
+            if (!((rest >> q) & 1))
+                continue;
             double s = c[r * ldc + q] * post; /* a power of two: exact */
             if (spb[q] || s == 0.0)
                 generic(t, i + r, i + r + 1, j + q, j + q + 1);
             else
-                tpi_mm_put_f64(t->mm, i + r, j + q, s, t->flags);
+                tpi_mm_put_f64(mm, i + r, j + q, s, t->flags);
         }
     }
 }
@@ -334,17 +383,28 @@ static int cvt_split(const tpi_vecs *x, const uint8_t *p, double *d0, double *d1
     return words_f64(w, 0xFFFFFFFFu, d0, d1);
 }
 
+#define PACK_AHEAD 8 /* vectors: see pack_vec */
+
 /* Values k0 .. k0+kc-1 of vector v -> dst[t * ds] (binary64); returns 1 if
- * one is NaN/Inf. */
-static int pack_vec(const tpi_vecs *x, size_t v, size_t k0, size_t kc, double *dst, size_t ds,
-                    double *tmp)
+ * one is NaN/Inf.  With kstride 1 the same values of vector v + PACK_AHEAD
+ * are prefetched if that is below vend: vectors lie k codes apart, too far
+ * for the hardware prefetchers to follow, and every chunk of a vector comes
+ * a whole micro-kernel pass after the previous one. */
+static int pack_vec(const tpi_vecs *x, size_t v, size_t vend, size_t k0, size_t kc, double *dst,
+                    size_t ds, double *tmp)
 {
     const uint8_t *p = tpi_vec_data(x, v) + k0 * x->kstride * x->size;
     int sp = 0;
     if (x->kstride == 1) {
         double *o = ds == 1 ? dst : tmp;
-        for (size_t t = 0; t < kc; t += 32)
+        const uint8_t *ah = v + PACK_AHEAD < vend ? tpi_vec_data(x, v + PACK_AHEAD) + k0 * x->size
+                                                  : NULL;
+        for (size_t t = 0; t < kc; t += 32) {
+            if (ah != NULL) /* 32 codes: one or two lines */
+                for (size_t b = 0; b < 32 * x->size; b += 64)
+                    _mm_prefetch((const char *)(ah + t * x->size + b), _MM_HINT_T0);
             sp |= cvt_run(x, p + t * x->size, kc - t < 32 ? kc - t : 32, o + t);
+        }
         if (ds != 1)
             for (size_t t = 0; t < kc; t++)
                 dst[t * ds] = tmp[t];
@@ -385,8 +445,8 @@ static void pack_b_rows(const tpi_vecs *x, size_t j, size_t npair, size_t k0, si
 
 /* Columns j .. j+nr-1 (nr <= 16), values k0 .. k0+kc-1, into bp[t*16 + q]
  * (binary64); columns nr .. 15 are zero.  Special columns set spb[q]. */
-static void pack_b_f64(const tpi_vecs *x, size_t j, size_t nr, size_t k0, size_t kc, double *bp,
-                       uint8_t *spb, double *tmp)
+static void pack_b_f64(const tpi_vecs *x, size_t j, size_t jend, size_t nr, size_t k0, size_t kc,
+                       double *bp, uint8_t *spb, double *tmp)
 {
     if (x->vstride == 1 && x->kstride != 1 && nr == F_NR) { /* k-major: 16 codes per k */
         const uint8_t *p = tpi_vec_data(x, j) + k0 * x->kstride * x->size;
@@ -405,7 +465,7 @@ static void pack_b_f64(const tpi_vecs *x, size_t j, size_t nr, size_t k0, size_t
         return;
     }
     for (size_t q = 0; q < nr; q++)
-        spb[q] |= (uint8_t)pack_vec(x, j + q, k0, kc, bp + q, F_NR, tmp);
+        spb[q] |= (uint8_t)pack_vec(x, j + q, jend, k0, kc, bp + q, F_NR, tmp);
     for (size_t q = nr; q < F_NR; q++)
         for (size_t t = 0; t < kc; t++)
             bp[t * F_NR + q] = 0.0;
@@ -459,7 +519,7 @@ static int gemm_elem(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t j
     double *cb = (double *)(base + off_c), *tmp = (double *)(base + off_t);
     uint8_t *spa = base + off_s, *spb = spa + mcap, *bad = spb + ncap;
 
-    tile_ctx t = {mm, {NULL, 0}, flags, _mm_getcsr(), 0};
+    tile_ctx t = {mm, {NULL, 0}, flags, _mm_getcsr(), 0, f32_direct(mm)};
     for (size_t jc = j0; jc < j1; jc += F_NC) {
         size_t nc = j1 - jc < F_NC ? j1 - jc : F_NC, ncp = round_up(nc, F_NR);
         for (size_t ic = i0; ic < i1; ic += F_MC) {
@@ -472,7 +532,8 @@ static int gemm_elem(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t j
                 size_t kc = k - pc < F_KC ? k - pc : F_KC;
                 for (size_t r = 0; r < mcp; r++) {
                     if (r < mc)
-                        spa[r] |= (uint8_t)pack_vec(&mm->a, ic + r, pc, kc, ap + r * kc, 1, tmp);
+                        spa[r] |= (uint8_t)pack_vec(&mm->a, ic + r, ic + mc, pc, kc, ap + r * kc, 1,
+                                                    tmp);
                     else
                         memset(ap + r * kc, 0, kc * sizeof(double));
                 }
@@ -483,7 +544,7 @@ static int gemm_elem(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t j
                 }
                 for (size_t jr = jr0; jr < njr; jr++) {
                     size_t nr = nc - jr * F_NR < F_NR ? nc - jr * F_NR : F_NR;
-                    pack_b_f64(&mm->b, jc + jr * F_NR, nr, pc, kc, bp + jr * F_NR * kc,
+                    pack_b_f64(&mm->b, jc + jr * F_NR, jc + nc, nr, pc, kc, bp + jr * F_NR * kc,
                                spb + jr * F_NR, tmp);
                 }
                 for (size_t jr = 0; jr < njr; jr++) {
@@ -749,7 +810,7 @@ static int gemm_mxfp4(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t 
     double *cb = (double *)(base + off_c);
     uint8_t *spa = base + off_s, *spb = spa + mcap, *bad = spb + ncap;
 
-    tile_ctx t = {mm, {NULL, 0}, flags, _mm_getcsr(), 0};
+    tile_ctx t = {mm, {NULL, 0}, flags, _mm_getcsr(), 0, f32_direct(mm)};
     for (size_t jc = j0; jc < j1; jc += X_NC) {
         size_t nc = j1 - jc < X_NC ? j1 - jc : X_NC, ncp = round_up(nc, X_NR);
         for (size_t ic = i0; ic < i1; ic += X_MC) {
