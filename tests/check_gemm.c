@@ -1398,6 +1398,35 @@ START_TEST(test_f32_ends)
             op_free(&B);
         }
     }
+    /* E4M3: NaN codes are packed as finite values and flagged by column */
+    fa = fsel_name("e4m3");
+    for (int rep = 0; rep < 6; rep++) {
+        prob p;
+        memset(&p, 0, sizeof p);
+        p.lay = TP_ROW_MAJOR;
+        p.m = 3 + rndu(6);
+        p.n = 9 + rndu(24);
+        p.k = 1 + rndu(40);
+        opnd A, B;
+        op_rand(&A, &fa, ROLE_A, p.m, p.k, p.lay, &g);
+        op_rand(&B, &fa, ROLE_B, p.n, p.k, p.lay, &g);
+        B.codes[rndu(p.n) * p.k + rndu(p.k)] = enc(fa.fd, NAN);
+        if (rep % 2)
+            A.codes[rndu(p.m) * p.k + rndu(p.k)] = enc(fa.fd, NAN);
+        op_restore(&A);
+        op_restore(&B);
+        p.A = &A;
+        p.B = &B;
+        p.alpha = 1.0;
+        p.beta = 0.0;
+        p.cf = tp_format_get(TP_F32);
+        p.ldc = p.n + rndu(3);
+        prob_fill(&p, TP_RNE, TP_OVF_DEFAULT, 0);
+        run_check(&p, "binary32 with NaN codes");
+        prob_free(&p);
+        op_free(&A);
+        op_free(&B);
+    }
 }
 END_TEST
 

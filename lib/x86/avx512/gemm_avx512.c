@@ -164,6 +164,8 @@ static void finish_block(tile_ctx *t, size_t i, size_t mr, size_t j, size_t nr, 
         return;
     }
     const tpi_mm *mm = t->mm;
+    const __m128i sb = _mm_maskz_loadu_epi8((__mmask16)((1u << nr) - 1), spb); /* nr <= 16 */
+    const uint32_t spm = _mm_test_epi8_mask(sb, sb); /* the special columns */
     for (size_t r = 0; r < mr; r++) {
         if (spa[r]) {
             generic(t, i + r, i + r + 1, j, j + nr);
@@ -173,9 +175,7 @@ static void finish_block(tile_ctx *t, size_t i, size_t mr, size_t j, size_t nr, 
         if (t->direct) { /* (post is a power of two: the products are exact) */
             float *row = (float *)(void *)mm->c + (i + r) * mm->c_is + j;
             for (size_t q = 0; q < nr; q += 8) {
-                __mmask8 m = (__mmask8)(rest >> q), sp = 0; /* sp: special columns */
-                for (size_t u = q; u < q + 8 && u < nr; u++)
-                    sp |= (__mmask8)((spb[u] != 0) << (u - q));
+                __mmask8 m = (__mmask8)(rest >> q), sp = (__mmask8)(spm >> q);
                 __m512d s = _mm512_mul_pd(_mm512_maskz_loadu_pd(m, c + r * ldc + q),
                                           _mm512_set1_pd(post));
                 m = (__mmask8)(f32_row8(s, (__mmask8)(m & ~sp), row + q, t->flags) | (m & sp));
