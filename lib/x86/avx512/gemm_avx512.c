@@ -53,85 +53,7 @@
 #include <string.h>
 
 #include "ref.h"
-
-#define PE_FLAG 0x20u /* MXCSR precision (inexact) flag */
-
-/* ------------------------------------------------------------ tables */
-
-/* bfloat16 bits of every code of the 8-bit built-in formats whose finite
- * values are all normal bfloat16 values (exponent field 0x7F80 for NaN, Inf
- * and codes wider than the format: such vectors go to the generic path). */
-static uint16_t tab16[TP_FORMAT_COUNT][256] __attribute__((aligned(64)));
-static int tab_ok[TP_FORMAT_COUNT];
-
-static void build_tables(void)
-{
-    for (int f = 0; f < TP_FORMAT_COUNT; f++) {
-        const tp_format_desc *d = tp_format_get((tp_format)f);
-        tab_ok[f] = 0;
-        if (d == NULL || tpi_code_size(d) != 1 || f == TP_E8M0)
-            continue;
-        tpi_fmt p;
-        tpi_fmt_init(&p, d);
-        int ok = 1;
-        for (unsigned c = 0; c < 256 && ok; c++) {
-            tpi_val v;
-            unsigned junk = 0;
-            if (c > p.code_mask) {
-                tab16[f][c] = 0x7FC0;
-                continue;
-            }
-            tpi_ref_unpack(&p, c, &v, &junk);
-            if (v.cls == TPI_NAN || v.cls == TPI_INF) {
-                tab16[f][c] = 0x7FC0;
-            } else if (v.cls == TPI_ZERO) {
-                tab16[f][c] = (uint16_t)(v.sign ? 0x8000 : 0);
-            } else {
-                double x = ldexp((double)v.mant, v.exp);
-                float y = (float)x;
-                uint32_t u;
-                memcpy(&u, &y, sizeof u);
-                uint32_t e = (u >> 23) & 0xFF;
-                if ((double)y != x || (u & 0xFFFF) != 0 || e == 0 || e == 0xFF)
-                    ok = 0;
-                tab16[f][c] = (uint16_t)((u >> 16) | (v.sign ? 0x8000u : 0));
-            }
-        }
-        tab_ok[f] = ok;
-    }
-}
-
-/* ------------------------------------------------------------ helpers */
-
-static size_t round_up(size_t x, size_t m)
-{
-    return (x + m - 1) / m * m;
-}
-
-/* One tile call: the generic path gets a scratch of its own (gws). */
-typedef struct tile_ctx {
-    const tpi_mm *mm;
-    tpi_ws gws;
-    unsigned *flags;
-    unsigned csr;    /* the caller's MXCSR */
-    unsigned raised; /* status flags raised by the generic path and the stores */
-    int direct;      /* f32_direct */
-} tile_ctx;
-
-static void generic(tile_ctx *t, size_t i0, size_t i1, size_t j0, size_t j1)
-{
-    if (i0 < i1 && j0 < j1)
-        tpi_mm_generic(t->mm, i0, i1, j0, j1, &t->gws, t->flags);
-}
-
-/* The common case C = A B into a binary32 C with rows of unit stride,
- * rounded to nearest even: outputs of the block go straight to C, eight at
- * a time (see f32_row8). */
-static int f32_direct(const tpi_mm *mm)
-{
-    return mm->beta == 0 && mm->alpha == 1.0 && mm->rnd == TP_RNE && mm->c_js == 1
-           && tpi_builtin_index(mm->cf->d) == TP_F32;
-}
+#include "../gemm_common.h"
 
 /* Up to eight outputs of a row (lanes m) from their exact sums s: the lanes
  * whose |s| is at least 2^-126 and rounds to a finite binary32 are
@@ -153,70 +75,6 @@ static __mmask8 f32_row8(__m512d s, __mmask8 m, float *dst, unsigned *flags)
     return (__mmask8)(m & ~ok);
 }
 
-/* Stores the outputs of one MR x NR block of a sub-tile: rows i .. i+mr-1,
- * columns j .. j+nr-1; c holds the binary64 sums (row stride ldc) in units
- * of 1/post. */
-static void finish_block(tile_ctx *t, size_t i, size_t mr, size_t j, size_t nr, const double *c,
-                         size_t ldc, double post, int bad, const uint8_t *spa, const uint8_t *spb)
-{
-    if (bad) {
-        generic(t, i, i + mr, j, j + nr);
-        return;
-    }
-    const tpi_mm *mm = t->mm;
-    const __m128i sb = _mm_maskz_loadu_epi8((__mmask16)((1u << nr) - 1), spb); /* nr <= 16 */
-    const uint32_t spm = _mm_test_epi8_mask(sb, sb); /* the special columns */
-    for (size_t r = 0; r < mr; r++) {
-        if (spa[r]) {
-            generic(t, i + r, i + r + 1, j, j + nr);
-            continue;
-        }
-        uint32_t rest = ((uint32_t)1 << nr) - 1; /* outputs left: nr <= 16 */
-        if (t->direct) { /* (post is a power of two: the products are exact) */
-            float *row = (float *)(void *)mm->c + (i + r) * mm->c_is + j;
-            for (size_t q = 0; q < nr; q += 8) {
-                __mmask8 m = (__mmask8)(rest >> q), sp = (__mmask8)(spm >> q);
-                __m512d s = _mm512_mul_pd(_mm512_maskz_loadu_pd(m, c + r * ldc + q),
-                                          _mm512_set1_pd(post));
-                m = (__mmask8)(f32_row8(s, (__mmask8)(m & ~sp), row + q, t->flags) | (m & sp));
-                rest = (rest & ~((uint32_t)0xFF << q)) | ((uint32_t)m << q);
-            }
-        }
-        for (size_t q = 0; q < nr; q++) {
-            if (!((rest >> q) & 1))
-                continue;
-            double s = c[r * ldc + q] * post; /* a power of two: exact */
-            if (spb[q] || s == 0.0)
-                generic(t, i + r, i + r + 1, j + q, j + q + 1);
-            else
-                tpi_mm_put_f64(mm, i + r, j + q, s, t->flags);
-        }
-    }
-}
-
-/* The MXCSR of the packing and the micro-kernels: the caller's rounding
- * and FTZ/DAZ bits (which change nothing here), every exception masked (a
- * NaN of a special vector must not trap), the status flags clear. */
-static unsigned csr_kernel(const tile_ctx *t)
-{
-    return (t->csr & ~0x3Fu) | 0x1F80u;
-}
-
-static void csr_clear(const tile_ctx *t)
-{
-    __asm__ __volatile__("" ::: "memory");
-    _mm_setcsr(csr_kernel(t));
-    __asm__ __volatile__("" ::: "memory");
-}
-
-static int csr_inexact(void)
-{
-    __asm__ __volatile__("" ::: "memory");
-    unsigned v = _mm_getcsr();
-    __asm__ __volatile__("" ::: "memory");
-    return (v & PE_FLAG) != 0;
-}
-
 /* ================================================= element x element, fp64 */
 
 #define F_MR 8
@@ -224,36 +82,6 @@ static int csr_inexact(void)
 #define F_KC 128
 #define F_MC 256
 #define F_NC 256
-
-static int elem_ok(const tpi_vecs *x)
-{
-    if (x->is_block || x->fidx < 0)
-        return 0;
-    if (x->fidx == TP_BF16)
-        return x->size == 2;
-    return x->size == 1 && tab_ok[x->fidx];
-}
-
-/* bfloat16 bits of code i (counted in codes) from p. */
-static inline uint16_t elem_bits(const tpi_vecs *x, const uint8_t *p, size_t i)
-{
-    if (x->size == 1)
-        return tab16[x->fidx][p[i]];
-    uint16_t w;
-    memcpy(&w, p + 2 * i, sizeof w);
-    return w;
-}
-
-/* The exact binary64 value of bfloat16 bits (any, DAZ-independent). */
-static inline double bf16_f64(uint16_t w)
-{
-    return tpi_f32_bits_to_f64((uint32_t)w << 16);
-}
-
-static inline int bf16_special(uint16_t w)
-{
-    return (w & 0x7F80) == 0x7F80;
-}
 
 /* bfloat16 bits of 32 byte codes (table lookup over 4 x 64 entries). */
 static inline __m512i tab_words(const tpi_vecs *x, __m256i codes)
@@ -312,18 +140,6 @@ static int words_f64(__m512i w, __mmask32 m, double *d0, double *d1)
     return sp;
 }
 
-/* E4M3 takes a shorter road: code c maps to the binary16 bits
- * (sign << 15) | ((c & 0x7F) << 7), whose value is exactly value(c) * 2^-8
- * (the biases differ by 8; E4M3 subnormals become binary16 subnormals, which
- * vcvtph2ps widens exactly whatever DAZ says).  Such an operand is packed as
- * value * 2^-8 (E4_SCALE) on every path, and the sums are scaled back. */
-#define E4_SCALE 0x1p-8
-
-static inline int is_e4m3(const tpi_vecs *x)
-{
-    return x->size == 1 && x->fidx == TP_E4M3;
-}
-
 /* The lanes m of 32 E4M3 codes -> binary64 value * 2^-8 at dst; returns 1
  * if one is NaN. */
 static int e4m3_f64(__m256i codes, __mmask32 m, double *d0, double *d1)
@@ -335,12 +151,6 @@ static int e4m3_f64(__m256i codes, __mmask32 m, double *d0, double *d1)
     store_f64x32(_mm512_cvtph_ps(_mm512_castsi512_si256(w)),
                  _mm512_cvtph_ps(_mm512_extracti64x4_epi64(w, 1)), m, d0, d1);
     return sp;
-}
-
-/* The packed binary64 of bfloat16 bits w of operand x (scalar paths). */
-static inline double elem_f64(const tpi_vecs *x, uint16_t w)
-{
-    return is_e4m3(x) ? bf16_f64(w) * E4_SCALE : bf16_f64(w);
 }
 
 /* n <= 32 contiguous codes at p -> binary64 at dst; returns 1 if one is
@@ -383,39 +193,16 @@ static int cvt_split(const tpi_vecs *x, const uint8_t *p, double *d0, double *d1
     return words_f64(w, 0xFFFFFFFFu, d0, d1);
 }
 
-#define PACK_AHEAD 8 /* vectors: see pack_vec */
-
-/* Values k0 .. k0+kc-1 of vector v -> dst[t * ds] (binary64); returns 1 if
- * one is NaN/Inf.  With kstride 1 the same values of vector v + PACK_AHEAD
- * are prefetched if that is below vend: vectors lie k codes apart, too far
- * for the hardware prefetchers to follow, and every chunk of a vector comes
- * a whole micro-kernel pass after the previous one. */
 static int pack_vec(const tpi_vecs *x, size_t v, size_t vend, size_t k0, size_t kc, double *dst,
                     size_t ds, double *tmp)
 {
-    const uint8_t *p = tpi_vec_data(x, v) + k0 * x->kstride * x->size;
-    int sp = 0;
-    if (x->kstride == 1) {
-        double *o = ds == 1 ? dst : tmp;
-        const uint8_t *ah = v + PACK_AHEAD < vend ? tpi_vec_data(x, v + PACK_AHEAD) + k0 * x->size
-                                                  : NULL;
-        for (size_t t = 0; t < kc; t += 32) {
-            if (ah != NULL) /* 32 codes: one or two lines */
-                for (size_t b = 0; b < 32 * x->size; b += 64)
-                    _mm_prefetch((const char *)(ah + t * x->size + b), _MM_HINT_T0);
-            sp |= cvt_run(x, p + t * x->size, kc - t < 32 ? kc - t : 32, o + t);
-        }
-        if (ds != 1)
-            for (size_t t = 0; t < kc; t++)
-                dst[t * ds] = tmp[t];
-        return sp;
-    }
-    for (size_t t = 0; t < kc; t++) {
-        uint16_t w = elem_bits(x, p, t * x->kstride);
-        sp |= bf16_special(w);
-        dst[t * ds] = elem_f64(x, w);
-    }
-    return sp;
+    return pack_vec_run(x, v, vend, k0, kc, dst, ds, tmp, 32, cvt_run);
+}
+
+static int pack_a(const tpi_vecs *x, size_t v, size_t vend, size_t k0, size_t kc, double *dst,
+                  double *tmp)
+{
+    return pack_vec(x, v, vend, k0, kc, dst, 1, tmp);
 }
 
 /* A k-major operand (the codes of one k adjacent for neighbouring vectors):
@@ -438,9 +225,17 @@ static void pack_b_rows(const tpi_vecs *x, size_t j, size_t npair, size_t k0, si
                             bp + (2 * pr + 1) * F_NR * kc + t * F_NR);
     }
     if (sp) /* find the columns */
-        for (size_t t = 0; t < kc; t++)
-            for (size_t q = 0; q < 32 * npair; q++)
-                spb[q] |= (uint8_t)bf16_special(elem_bits(x, p, t * x->kstride + q));
+        special_cols(x, p, kc, 32 * npair, spb);
+}
+
+/* pack_b_panels of gemm_elem_isa: pairs of panels of a k-major operand. */
+static size_t pack_b_panels(const tpi_vecs *x, size_t j, size_t nc, size_t k0, size_t kc,
+                            double *bp, uint8_t *spb)
+{
+    if (x->vstride != 1 || x->kstride == 1 || nc < 2 * F_NR)
+        return 0;
+    pack_b_rows(x, j, nc / (2 * F_NR), k0, kc, bp, spb);
+    return nc / (2 * F_NR) * 2;
 }
 
 /* Columns j .. j+nr-1 (nr <= 16), values k0 .. k0+kc-1, into bp[t*16 + q]
@@ -457,11 +252,8 @@ static void pack_b_f64(const tpi_vecs *x, size_t j, size_t jend, size_t nr, size
             sp |= cvt_pair(x, p + t * st, p + (t + 1) * st, bp + t * F_NR);
         if (t < kc)
             sp |= cvt_run(x, p + t * st, F_NR, bp + t * F_NR);
-        if (sp) { /* find the columns */
-            for (size_t u = 0; u < kc; u++)
-                for (size_t q = 0; q < F_NR; q++)
-                    spb[q] |= (uint8_t)bf16_special(elem_bits(x, p, u * x->kstride + q));
-        }
+        if (sp) /* find the columns */
+            special_cols(x, p, kc, F_NR, spb);
         return;
     }
     for (size_t q = 0; q < nr; q++)
@@ -497,82 +289,20 @@ static __attribute__((noinline)) void kern_f64(size_t kc, const double *ap, size
     }
 }
 
-static int gemm_elem(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t j1, tpi_ws *ws,
-                     unsigned *flags)
+/* gemm_row_f32: eight outputs at a time by f32_row8. */
+static uint32_t row32(const double *c, double post, uint32_t todo, float *row, unsigned *flags)
 {
-    const size_t k = mm->k;
-    const size_t mcap = round_up(i1 - i0 < F_MC ? i1 - i0 : F_MC, F_MR);
-    const size_t ncap = round_up(j1 - j0 < F_NC ? j1 - j0 : F_NC, F_NR);
-    const size_t kcap = k < F_KC ? k : F_KC;
-    const size_t nbad = (mcap / F_MR) * (ncap / F_NR);
-    size_t off_a = 0, off_b = off_a + round_up(mcap * kcap * 8, 64);
-    size_t off_c = off_b + round_up(ncap * kcap * 8, 64);
-    size_t off_t = off_c + round_up(mcap * ncap * 8, 64);
-    size_t off_s = off_t + round_up(kcap * 8, 64);
-    size_t total = off_s + round_up(mcap + ncap + nbad, 64);
-    uint8_t *base = (uint8_t *)tpi_ws_get(ws, total);
-    if (base == NULL)
-        return 0;
-    const double post = (is_e4m3(&mm->a) ? 1 / E4_SCALE : 1.0) *
-                        (is_e4m3(&mm->b) ? 1 / E4_SCALE : 1.0);
-    double *ap = (double *)(base + off_a), *bp = (double *)(base + off_b);
-    double *cb = (double *)(base + off_c), *tmp = (double *)(base + off_t);
-    uint8_t *spa = base + off_s, *spb = spa + mcap, *bad = spb + ncap;
-
-    tile_ctx t = {mm, {NULL, 0}, flags, _mm_getcsr(), 0, f32_direct(mm)};
-    for (size_t jc = j0; jc < j1; jc += F_NC) {
-        size_t nc = j1 - jc < F_NC ? j1 - jc : F_NC, ncp = round_up(nc, F_NR);
-        for (size_t ic = i0; ic < i1; ic += F_MC) {
-            size_t mc = i1 - ic < F_MC ? i1 - ic : F_MC, mcp = round_up(mc, F_MR);
-            size_t njr = ncp / F_NR, nir = mcp / F_MR;
-            memset(cb, 0, mcp * ncp * sizeof(double));
-            memset(spa, 0, mcap + ncap + nbad);
-            _mm_setcsr(csr_kernel(&t));
-            for (size_t pc = 0; pc < k; pc += F_KC) {
-                size_t kc = k - pc < F_KC ? k - pc : F_KC;
-                for (size_t r = 0; r < mcp; r++) {
-                    if (r < mc)
-                        spa[r] |= (uint8_t)pack_vec(&mm->a, ic + r, ic + mc, pc, kc, ap + r * kc, 1,
-                                                    tmp);
-                    else
-                        memset(ap + r * kc, 0, kc * sizeof(double));
-                }
-                size_t jr0 = 0;
-                if (mm->b.vstride == 1 && mm->b.kstride != 1) {
-                    jr0 = nc / (2 * F_NR) * 2;
-                    pack_b_rows(&mm->b, jc, jr0 / 2, pc, kc, bp, spb);
-                }
-                for (size_t jr = jr0; jr < njr; jr++) {
-                    size_t nr = nc - jr * F_NR < F_NR ? nc - jr * F_NR : F_NR;
-                    pack_b_f64(&mm->b, jc + jr * F_NR, jc + nc, nr, pc, kc, bp + jr * F_NR * kc,
-                               spb + jr * F_NR, tmp);
-                }
-                for (size_t jr = 0; jr < njr; jr++) {
-                    for (size_t ir = 0; ir < nir; ir++) {
-                        csr_clear(&t);
-                        kern_f64(kc, ap + ir * F_MR * kc, kc, bp + jr * F_NR * kc,
-                                 cb + ir * F_MR * ncp + jr * F_NR, ncp);
-                        bad[ir * njr + jr] |= (uint8_t)csr_inexact();
-                    }
-                }
-            }
-            _mm_setcsr(t.csr);
-            for (size_t ir = 0; ir < nir; ir++) {
-                size_t mr = mc - ir * F_MR < F_MR ? mc - ir * F_MR : F_MR;
-                for (size_t jr = 0; jr < njr; jr++) {
-                    size_t nr = nc - jr * F_NR < F_NR ? nc - jr * F_NR : F_NR;
-                    finish_block(&t, ic + ir * F_MR, mr, jc + jr * F_NR, nr,
-                                 cb + ir * F_MR * ncp + jr * F_NR, ncp, post, bad[ir * njr + jr],
-                                 spa + ir * F_MR, spb + jr * F_NR);
-                }
-            }
-            t.raised |= _mm_getcsr() & 0x3Fu;
-        }
+    uint32_t left = 0;
+    for (size_t q = 0; q < 16 && (todo >> q) != 0; q += 8) {
+        __mmask8 m = (__mmask8)(todo >> q);
+        __m512d s = _mm512_mul_pd(_mm512_maskz_loadu_pd(m, c + q), _mm512_set1_pd(post));
+        left |= (uint32_t)f32_row8(s, m, row + q, flags) << q;
     }
-    _mm_setcsr(t.csr | t.raised);
-    free(t.gws.p);
-    return 1;
+    return left;
 }
+
+static const gemm_elem_isa elem_isa = {F_MR,          F_NR,     F_KC, F_MC, F_NC, pack_a,
+                                       pack_b_f64, pack_b_panels, kern_f64, row32};
 
 /* ================================================= MXFP4 x MXFP4, VNNI */
 
@@ -810,7 +540,7 @@ static int gemm_mxfp4(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t 
     double *cb = (double *)(base + off_c);
     uint8_t *spa = base + off_s, *spb = spa + mcap, *bad = spb + ncap;
 
-    tile_ctx t = {mm, {NULL, 0}, flags, _mm_getcsr(), 0, f32_direct(mm)};
+    tile_ctx t = tile_start(mm, flags, row32);
     for (size_t jc = j0; jc < j1; jc += X_NC) {
         size_t nc = j1 - jc < X_NC ? j1 - jc : X_NC, ncp = round_up(nc, X_NR);
         for (size_t ic = i0; ic < i1; ic += X_MC) {
@@ -874,7 +604,7 @@ static int gemm_avx512(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t
     if (mx_ok(&mm->a) && mx_ok(&mm->b))
         return gemm_mxfp4(mm, i0, i1, j0, j1, ws, flags);
     if (elem_ok(&mm->a) && elem_ok(&mm->b))
-        return gemm_elem(mm, i0, i1, j0, j1, ws, flags);
+        return gemm_elem_run(mm, i0, i1, j0, j1, ws, flags, &elem_isa);
     return 0;
 }
 
