@@ -98,7 +98,9 @@ tidy_raw=$work/tidy.txt
 tr '\n' '\0' <"$list" |
     xargs -0 -P "$jobs" -n 1 bash -c 'f=${1%%	*}; tidy_one "$f" "${1#*	}"' _ \
     >"$tidy_raw"
-sort -u "$tidy_raw" | sed "s|^$src/||" >"$work/tidy.all"
+# Paths like lib/x86/avx2/../gemm_common.h name a shared header by its own path.
+sed -E -e "s|^$src/||" -e ':a' -e 's|^([^:]*/)?[^/:.][^/:]*/\.\./|\1|' -e 'ta' "$tidy_raw" |
+    sort -u >"$work/tidy.all"
 
 # ci/clang-tidy.supp: FILE CHECK TEXT lines.  A finding is waived when its
 # file is FILE, its check list names CHECK, and its source line contains

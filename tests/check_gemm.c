@@ -1319,6 +1319,26 @@ START_TEST(test_zeros)
 }
 END_TEST
 
+/* Runs C = A B (codes of A and B set by the caller) into a binary32 C with
+ * leading dimension ldc, rounded to nearest even, against the oracle; frees
+ * the problem and the operands. */
+static void run_f32(prob *p, opnd *A, opnd *B, size_t ldc, tp_overflow ovf, const char *what)
+{
+    op_restore(A);
+    op_restore(B);
+    p->A = A;
+    p->B = B;
+    p->alpha = 1.0;
+    p->beta = 0.0;
+    p->cf = tp_format_get(TP_F32);
+    p->ldc = ldc;
+    prob_fill(p, TP_RNE, ovf, 0);
+    run_check(p, what);
+    prob_free(p);
+    op_free(A);
+    op_free(B);
+}
+
 /* Binary32 outputs near the ends of the normal range and at ties, with
  * one rounding to nearest even (the AVX-512 GEMM kernels store such
  * outputs eight at a time and leave the subnormal, overflowing, zero and
@@ -1383,19 +1403,8 @@ START_TEST(test_f32_ends)
             }
             if (v & 4) /* a NaN in a column of B: that column is NaN */
                 B.codes[(3 * rep + 1) % p.n * p.k] = enc(fb.fd, NAN);
-            op_restore(&A);
-            op_restore(&B);
-            p.A = &A;
-            p.B = &B;
-            p.alpha = 1.0;
-            p.beta = 0.0;
-            p.cf = tp_format_get(TP_F32);
-            p.ldc = p.lay == TP_ROW_MAJOR ? p.n : p.m;
-            prob_fill(&p, TP_RNE, v & 2 ? TP_OVF_SAT : TP_OVF_NONSAT, 0);
-            run_check(&p, "binary32 ends");
-            prob_free(&p);
-            op_free(&A);
-            op_free(&B);
+            run_f32(&p, &A, &B, p.lay == TP_ROW_MAJOR ? p.n : p.m,
+                    v & 2 ? TP_OVF_SAT : TP_OVF_NONSAT, "binary32 ends");
         }
     }
     /* E4M3: NaN codes are packed as finite values and flagged by column */
@@ -1413,19 +1422,7 @@ START_TEST(test_f32_ends)
         B.codes[rndu(p.n) * p.k + rndu(p.k)] = enc(fa.fd, NAN);
         if (rep % 2)
             A.codes[rndu(p.m) * p.k + rndu(p.k)] = enc(fa.fd, NAN);
-        op_restore(&A);
-        op_restore(&B);
-        p.A = &A;
-        p.B = &B;
-        p.alpha = 1.0;
-        p.beta = 0.0;
-        p.cf = tp_format_get(TP_F32);
-        p.ldc = p.n + rndu(3);
-        prob_fill(&p, TP_RNE, TP_OVF_DEFAULT, 0);
-        run_check(&p, "binary32 with NaN codes");
-        prob_free(&p);
-        op_free(&A);
-        op_free(&B);
+        run_f32(&p, &A, &B, p.n + rndu(3), TP_OVF_DEFAULT, "binary32 with NaN codes");
     }
 }
 END_TEST

@@ -136,6 +136,7 @@ static void build_table(void)
         tpi_install_avx2(k);
         tpi_install_avx2_block(k);
         tpi_install_avx2_dot(k);
+        tpi_install_avx2_gemm(k);
         k->isa = TP_ISA_AVX2;
     }
 #endif

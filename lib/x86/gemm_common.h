@@ -173,6 +173,21 @@ static int csr_inexact(void)
     return (v & PE_FLAG) != 0;
 }
 
+/* 1 if the FPU raises the inexact flag for an inexact vector FMA (probe:
+ * one such FMA, kept from being optimised away): the kernels' exactness
+ * check depends on it.  Not every environment does (valgrind does not
+ * emulate the MXCSR status flags), and there the kernels are not installed
+ * and every product takes the generic path. */
+static int inexact_flag_works(void (*probe)(void))
+{
+    unsigned csr = _mm_getcsr();
+    _mm_setcsr((csr & ~0x3Fu) | 0x1F80u);
+    probe();
+    int ok = (_mm_getcsr() & PE_FLAG) != 0;
+    _mm_setcsr(csr);
+    return ok;
+}
+
 /* ================================================= element x element, fp64 */
 
 /* Operands of the element family: bfloat16, or an 8-bit format in tab16. */

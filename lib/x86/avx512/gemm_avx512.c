@@ -608,8 +608,18 @@ static int gemm_avx512(const tpi_mm *mm, size_t i0, size_t i1, size_t j0, size_t
     return 0;
 }
 
+/* An inexact FMA, as the micro-kernels' (inexact_flag_works). */
+static void fma_probe(void)
+{
+    __m512d one = _mm512_set1_pd(1.0), tiny = _mm512_set1_pd(0x1p-60);
+    __asm__ __volatile__("" : "+v"(one), "+v"(tiny)); /* not known at compile time */
+    __m512d r = _mm512_fmadd_pd(one, one, tiny);
+    __asm__ __volatile__("" : : "v"(r)); /* computed */
+}
+
 void tpi_install_avx512_gemm(tpi_kernels *k)
 {
     build_tables();
-    k->gemm = gemm_avx512;
+    if (inexact_flag_works(fma_probe))
+        k->gemm = gemm_avx512;
 }
