@@ -137,6 +137,7 @@ static void build_table(void)
         tpi_install_avx2_block(k);
         tpi_install_avx2_dot(k);
         tpi_install_avx2_gemm(k);
+        tpi_install_avx2_gemv(k);
         k->isa = TP_ISA_AVX2;
     }
 #endif

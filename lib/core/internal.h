@@ -231,6 +231,7 @@ TPI_HIDDEN void tpi_install_avx512_block(tpi_kernels *k);
 TPI_HIDDEN void tpi_install_avx2_dot(tpi_kernels *k);
 TPI_HIDDEN void tpi_install_avx512_dot(tpi_kernels *k);
 TPI_HIDDEN void tpi_install_avx2_gemm(tpi_kernels *k);   /* lib/x86/avx2/gemm_avx2.c */
+TPI_HIDDEN void tpi_install_avx2_gemv(tpi_kernels *k);   /* lib/x86/avx2/gemv_avx2.c */
 TPI_HIDDEN void tpi_install_avx512_gemm(tpi_kernels *k); /* lib/x86/avx512/gemm_avx512.c */
 TPI_HIDDEN void tpi_install_avx512_gemv(tpi_kernels *k); /* lib/x86/avx512/gemv_avx512.c */
 TPI_HIDDEN void tpi_install_avx512_fast(tpi_kernels *k); /* lib/x86/avx512/fast_avx512.c */
