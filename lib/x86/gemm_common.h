@@ -286,6 +286,21 @@ static inline int pack_vec_run(const tpi_vecs *x, size_t v, size_t vend, size_t 
     return sp;
 }
 
+/* Columns j .. j+n-1 (n <= nr) one vector at a time (pack_vec_run with
+ * step and cvt), values k0 .. k0+kc-1, into bp[t * nr + q]; columns
+ * n .. nr-1 are zero.  Special columns set spb[q]. */
+static inline void pack_b_cols(const tpi_vecs *x, size_t j, size_t jend, size_t n, size_t nr,
+                               size_t k0, size_t kc, double *bp, uint8_t *spb, double *tmp,
+                               size_t step,
+                               int (*cvt)(const tpi_vecs *, const uint8_t *, size_t, double *))
+{
+    for (size_t q = 0; q < n; q++)
+        spb[q] |= (uint8_t)pack_vec_run(x, j + q, jend, k0, kc, bp + q, nr, tmp, step, cvt);
+    for (size_t q = n; q < nr; q++)
+        for (size_t t = 0; t < kc; t++)
+            bp[t * nr + q] = 0.0;
+}
+
 /* The special columns among q .. q+n-1 of a k-major operand (codes of one
  * k adjacent for neighbouring vectors) over kc values from p. */
 static void special_cols(const tpi_vecs *x, const uint8_t *p, size_t kc, size_t n, uint8_t *spb)

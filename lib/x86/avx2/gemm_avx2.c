@@ -110,11 +110,7 @@ static void pack_b(const tpi_vecs *x, size_t j, size_t jend, size_t n, size_t k0
             special_cols(x, p, kc, A_NR, spb);
         return;
     }
-    for (size_t q = 0; q < n; q++)
-        spb[q] |= (uint8_t)pack_vec_run(x, j + q, jend, k0, kc, bp + q, A_NR, tmp, 32, cvt_run);
-    for (size_t q = n; q < A_NR; q++)
-        for (size_t t = 0; t < kc; t++)
-            bp[t * A_NR + q] = 0.0;
+    pack_b_cols(x, j, jend, n, A_NR, k0, kc, bp, spb, tmp, 32, cvt_run);
 }
 
 /* C[6 x 8] (row stride ldc) += A[6 rows, stride lda] * B[kc x 8]. */

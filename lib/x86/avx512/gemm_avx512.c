@@ -193,16 +193,10 @@ static int cvt_split(const tpi_vecs *x, const uint8_t *p, double *d0, double *d1
     return words_f64(w, 0xFFFFFFFFu, d0, d1);
 }
 
-static int pack_vec(const tpi_vecs *x, size_t v, size_t vend, size_t k0, size_t kc, double *dst,
-                    size_t ds, double *tmp)
-{
-    return pack_vec_run(x, v, vend, k0, kc, dst, ds, tmp, 32, cvt_run);
-}
-
 static int pack_a(const tpi_vecs *x, size_t v, size_t vend, size_t k0, size_t kc, double *dst,
                   double *tmp)
 {
-    return pack_vec(x, v, vend, k0, kc, dst, 1, tmp);
+    return pack_vec_run(x, v, vend, k0, kc, dst, 1, tmp, 32, cvt_run);
 }
 
 /* A k-major operand (the codes of one k adjacent for neighbouring vectors):
@@ -256,11 +250,7 @@ static void pack_b_f64(const tpi_vecs *x, size_t j, size_t jend, size_t nr, size
             special_cols(x, p, kc, F_NR, spb);
         return;
     }
-    for (size_t q = 0; q < nr; q++)
-        spb[q] |= (uint8_t)pack_vec(x, j + q, jend, k0, kc, bp + q, F_NR, tmp);
-    for (size_t q = nr; q < F_NR; q++)
-        for (size_t t = 0; t < kc; t++)
-            bp[t * F_NR + q] = 0.0;
+    pack_b_cols(x, j, jend, nr, F_NR, k0, kc, bp, spb, tmp, 32, cvt_run);
 }
 
 /* C[8 x 16] (row stride ldc) += A[8 rows, stride lda] * B[kc x 16]. */
